@@ -1,0 +1,56 @@
+"""Store snapshot -> the AstDB keys the dialplan reads at call time. Pure.
+
+Every number and handset always has its full set of keys ("" meaning off), so
+applying a change is only DBPut: no delete, and no moment when a key is missing.
+"""
+from __future__ import annotations
+
+from pbx.asterisk.snapshot import HandsetView, NumberView, Snapshot
+
+FAMILY = "pbx"
+
+
+def _flag(value: bool) -> str:
+    return "1" if value else ""
+
+
+def number_keys(number: NumberView) -> dict[str, str]:
+    f = number.features
+    prefix = f"num/{number.id}"
+    keys = {
+        "e164": number.e164,
+        "ext": number.extension,
+        "occ": str(number.occupier_id),
+        "site": str(number.site_id),
+        # The context a call from this number, or forwarded by it, dials through.
+        "ctx": f"pbx-occ-{number.occupier_id}-site-{number.site_id}",
+        "label": number.label,
+        "handset": number.handset,
+        "main_dest": number.main_destination if number.is_main else "",
+        "fwd_always": f.forward_always,
+        "fwd_busy": f.forward_busy,
+        "fwd_noanswer": f.forward_no_answer,
+        "ring": str(f.no_answer_seconds),
+        "vm": _flag(f.voicemail and not number.is_main),
+        "dnd": _flag(f.dnd),
+        "cw": _flag(f.call_waiting),
+        "hide": _flag(f.hide_caller_id),
+        "cli": f.cli,
+        "authcode": _flag(f.authorization_code),
+    }
+    return {f"{prefix}/{key}": value for key, value in keys.items()}
+
+
+def handset_keys(handset: HandsetView) -> dict[str, str]:
+    return {f"handset/{handset.phone_id}": str(handset.number_id) if handset.number_id else ""}
+
+
+def live_state(snapshot: Snapshot) -> dict[str, str]:
+    """Every key under the `pbx` family, for a full rewrite on (re)connect."""
+    state: dict[str, str] = {}
+    for number in snapshot.numbers:
+        if number.live:
+            state.update(number_keys(number))
+    for handset in snapshot.handsets:
+        state.update(handset_keys(handset))
+    return state

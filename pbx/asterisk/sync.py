@@ -1,0 +1,89 @@
+"""Make Asterisk match the store: rendered files (targeted reloads) and AstDB keys (diffed puts).
+
+Idempotent by construction: both halves compare with what Asterisk already has and
+change only the difference, so a second run does nothing.
+"""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from pbx.asterisk.ami import Ami, AmiError
+from pbx.asterisk.live_state import FAMILY
+from pbx.asterisk.render import DIALPLAN_FILE, PJSIP_FILE, VOICEMAIL_FILE
+
+# The one reload each rendered file needs, and nothing wider.
+RELOADS = {
+    PJSIP_FILE: "module reload res_pjsip.so",
+    DIALPLAN_FILE: "dialplan reload",
+    VOICEMAIL_FILE: "voicemail reload",
+}
+PIPELINE = 200  # AMI actions in flight at once: fast, without flooding the manager's queue
+
+
+def changed_files(etc_dir: Path, files: dict[str, str]) -> dict[str, str]:
+    changed = {}
+    for name, text in files.items():
+        path = etc_dir / name
+        if not path.exists() or path.read_text() != text:
+            changed[name] = text
+    return changed
+
+
+def write_files(etc_dir: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        tmp = etc_dir / f".{name}.tmp"
+        tmp.write_text(text)
+        tmp.replace(etc_dir / name)
+
+
+async def apply_files(ami: Ami, etc_dir: Path, files: dict[str, str]) -> list[str]:
+    """Write what changed and run only the reloads it needs; returns the reloads run."""
+    changed = changed_files(etc_dir, files)
+    write_files(etc_dir, changed)
+    reloads = [RELOADS[name] for name in changed if name in RELOADS]
+    for command in reloads:
+        await ami.command(command)
+    return reloads
+
+
+def parse_database_show(output: str, family: str = FAMILY) -> dict[str, str]:
+    """`database show pbx` lines look like '/pbx/num/1/e164      : +442079460100   '."""
+    prefix = f"/{family}/"
+    entries = {}
+    for line in output.splitlines():
+        if not line.startswith(prefix) or ": " not in line:
+            continue
+        key, _, value = line.partition(": ")
+        entries[key.strip()[len(prefix):]] = value.rstrip()
+    return entries
+
+
+async def current_live_state(ami: Ami) -> dict[str, str]:
+    return parse_database_show(await ami.command(f"database show {FAMILY}"))
+
+
+async def put_keys(ami: Ami, keys: dict[str, str]) -> None:
+    items = list(keys.items())
+    for start in range(0, len(items), PIPELINE):
+        await asyncio.gather(*(ami.db_put(FAMILY, key, value) for key, value in items[start:start + PIPELINE]))
+
+
+async def delete_tree(ami: Ami, key: str) -> None:
+    """Delete a subtree; one that is already gone is what we wanted anyway."""
+    try:
+        await ami.db_deltree(FAMILY, key)
+    except AmiError as error:
+        if "not found" not in str(error).lower():
+            raise
+
+
+async def push_live_state(ami: Ami, wanted: dict[str, str]) -> tuple[int, int]:
+    """Put what differs, delete what the store no longer has; returns (put, deleted)."""
+    current = await current_live_state(ami)
+    to_put = {k: v for k, v in wanted.items() if current.get(k) != v}
+    stale = [k for k in current if k not in wanted]
+    await put_keys(ami, to_put)
+    for start in range(0, len(stale), PIPELINE):
+        await asyncio.gather(*(ami.db_del(FAMILY, key) for key in stale[start:start + PIPELINE]))
+    return len(to_put), len(stale)

@@ -1,0 +1,162 @@
+"""R31: what the operator does: sites, occupiers, users, numbers and handsets."""
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pbx import validation
+from pbx.services import journal
+from pbx.services.actor import Actor
+from pbx.services.errors import Conflict, InvalidInput, RuleBroken
+from pbx.services.lookup import get_number, get_occupier, get_site
+from pbx.services.passwords import hash_secret
+from pbx.services.pin_policy import random_default_pin
+from pbx.store.models import (
+    Handset, NumberFeatures, NumberStatus, Occupier, Operator, OutboxKind, PhoneNumber, Role, Site, User,
+)
+
+
+def create_operator(session: Session, actor: Actor, name: str) -> Operator:
+    actor.require_operator()
+    operator = Operator(name=validation.text(name, "name", 100, required=True))
+    session.add(operator)
+    session.flush()
+    return operator
+
+
+def create_site(session: Session, actor: Actor, operator: Operator, name: str, country: str = "GB") -> Site:
+    actor.require_operator()
+    clean = validation.text(name, "site_name", 100, required=True)
+    if session.scalar(select(Site).where(Site.operator_id == operator.id, Site.name == clean)):
+        raise Conflict(f"There is already a site called {clean}")
+    if not (len(country) == 2 and country.isalpha()):
+        raise InvalidInput("country", "use a two-letter country code such as GB")
+    site = Site(operator=operator, name=clean, country=country.upper())
+    session.add(site)
+    session.flush()
+    journal.audit(session, actor, "site.create", site=clean)
+    return site
+
+
+def create_occupier(session: Session, actor: Actor, operator: Operator, name: str,
+                    sites: list[Site], voice_services: bool = True) -> Occupier:
+    actor.require_operator()
+    clean = validation.text(name, "occupier_name", 100, required=True)
+    if not sites:
+        raise InvalidInput("sites", "an occupier is based at one site at least")
+    if session.scalar(select(Occupier).where(Occupier.operator_id == operator.id, Occupier.name == clean)):
+        raise Conflict(f"There is already an occupier called {clean}")
+    occupier = Occupier(operator=operator, name=clean, voice_services_active=voice_services, sites=list(sites))
+    session.add(occupier)
+    session.flush()
+    journal.audit(session, actor, "occupier.create", occupier_id=occupier.id, name=clean)
+    return occupier
+
+
+def set_voice_services(session: Session, actor: Actor, occupier_id: int, active: bool) -> Occupier:
+    """R2: without active voice services an occupier's admins have nothing to change."""
+    actor.require_operator()
+    occupier = get_occupier(session, actor, occupier_id)
+    occupier.voice_services_active = active
+    journal.audit(session, actor, "occupier.voice_services", occupier_id=occupier.id, active=active)
+    return occupier
+
+
+def create_user(session: Session, actor: Actor, operator: Operator, occupier: Occupier | None,
+                first_name: str, last_name: str, email: str, password: str, role: Role) -> User:
+    if occupier is not None:
+        actor.check_occupier(occupier.id, "That occupier")
+    if not (actor.is_operator or (actor.is_occupier_admin and role is not Role.OPERATOR_ADMIN)):
+        raise RuleBroken("R1", "Only the operator or an occupier admin can add users")
+    if (role is Role.OPERATOR_ADMIN) != (occupier is None):
+        raise InvalidInput("role", "operator admins belong to the operator; other users to an occupier")
+    clean_email = validation.email(email)
+    if session.scalar(select(User).where(User.email == clean_email)):
+        raise Conflict(f"There is already a user with the email {clean_email}")
+    if len(password or "") < 8:
+        raise InvalidInput("password", "use at least 8 characters")
+    user = User(operator=operator, occupier=occupier,
+                first_name=validation.text(first_name, "first_name", validation.NAME_MAX, required=True),
+                last_name=validation.text(last_name, "last_name", validation.NAME_MAX, required=True),
+                email=clean_email, password_hash=hash_secret(password), role=role)
+    session.add(user)
+    session.flush()
+    journal.audit(session, actor, "user.create", occupier_id=occupier.id if occupier else None, email=clean_email)
+    return user
+
+
+def allocate_number(session: Session, actor: Actor, occupier_id: int, site_id: int, e164: str,
+                    extension: str, default_pin: str | None = None) -> PhoneNumber:
+    """R4: a new number starts Reserved, with its default PIN."""
+    actor.require_operator()
+    occupier = get_occupier(session, actor, occupier_id)
+    site = get_site(session, site_id)
+    if site not in occupier.sites:
+        raise InvalidInput("site", f"{occupier.name} is not based at {site.name}")
+    number_text = validation.e164(e164)
+    ext = validation.extension(extension)
+    if session.scalar(select(PhoneNumber).where(PhoneNumber.e164 == number_text)):
+        raise Conflict(f"{number_text} is already allocated")
+    if session.scalar(select(PhoneNumber).where(PhoneNumber.occupier_id == occupier.id,
+                                                PhoneNumber.extension == ext)):
+        raise Conflict(f"{occupier.name} already has a number with extension {ext}")
+    pin = validation.pin_digits(default_pin, "default_pin") if default_pin else random_default_pin()
+    number = PhoneNumber(e164=number_text, extension=ext, site=site, occupier=occupier,
+                         status=NumberStatus.RESERVED, default_pin=pin, features=NumberFeatures())
+    session.add(number)
+    session.flush()
+    journal.audit(session, actor, "number.allocate", number=number, e164=number_text, extension=ext)
+    return number
+
+
+def activate_number(session: Session, actor: Actor, number_id: int) -> PhoneNumber:
+    actor.require_operator()
+    number = get_number(session, actor, number_id)
+    if number.status is not NumberStatus.RESERVED:
+        raise RuleBroken("R4", f"{number.e164} is already active")
+    number.status = NumberStatus.ACTIVE
+    journal.number_changed(session, number, structure=True)
+    journal.audit(session, actor, "number.activate", number=number)
+    return number
+
+
+def set_main_number(session: Session, actor: Actor, number_id: int, destination: str | None) -> PhoneNumber:
+    """R5: the occupier's main number at a site: inbound only, never logged in, rings `destination`."""
+    actor.require_operator()
+    number = get_number(session, actor, number_id)
+    if number.handset is not None:
+        raise RuleBroken("R5", "Log the number out of its handset before making it the main number")
+    others = session.scalars(select(PhoneNumber).where(
+        PhoneNumber.occupier_id == number.occupier_id, PhoneNumber.site_id == number.site_id,
+        PhoneNumber.is_main.is_(True), PhoneNumber.id != number.id))
+    for other in others:
+        other.is_main = False
+        journal.number_changed(session, other)
+    number.is_main = True
+    number.user_id = None
+    number.main_destination = validation.dial_target(destination, "destination") if destination else None
+    if number.main_destination == number.extension or number.main_destination == number.e164:
+        raise InvalidInput("destination", "the main number cannot ring itself")
+    journal.number_changed(session, number, structure=True)
+    journal.audit(session, actor, "number.set_main", number=number, destination=number.main_destination)
+    return number
+
+
+def register_handset(session: Session, actor: Actor, site_id: int, phone_id: str,
+                     sip_password: str | None = None) -> Handset:
+    actor.require_operator()
+    site = get_site(session, site_id)
+    clean = validation.phone_id(phone_id)
+    if session.scalar(select(Handset).where(Handset.phone_id == clean)):
+        raise Conflict(f"There is already a handset with phone ID {clean}")
+    password = sip_password or secrets.token_urlsafe(18)
+    if not validation.PHONE_ID_RE.fullmatch(password):
+        raise InvalidInput("sip_password", "use letters, digits, '.', '_' or '-'")
+    handset = Handset(phone_id=clean, site=site, sip_password=password)
+    session.add(handset)
+    session.flush()
+    journal.enqueue(session, OutboxKind.STRUCTURE)
+    journal.audit(session, actor, "handset.register", phone_id=clean, site=site.name)
+    return handset

@@ -1,0 +1,264 @@
+"""The number store: the single source of truth that Asterisk's state is rebuilt from.
+
+The rules that can live in the schema do (one number per handset, one number per
+user, unique E.164 number, unique extension per occupier), so no code path can
+break them, whatever it forgets to check.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Role(str, enum.Enum):
+    OPERATOR_ADMIN = "operator_admin"
+    OCCUPIER_ADMIN = "occupier_admin"
+    USER = "user"
+
+
+class NumberStatus(str, enum.Enum):
+    RESERVED = "reserved"
+    ACTIVE = "active"
+    PENDING = "pending"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Store the lower-case values ("active"), which is what the JSON and the CLI speak.
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e],
+                validate_strings=True, native_enum=False, length=20)
+
+
+class Operator(Base):
+    __tablename__ = "operator"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+    sites: Mapped[list[Site]] = relationship(back_populates="operator")
+    occupiers: Mapped[list[Occupier]] = relationship(back_populates="operator")
+
+
+occupier_site = Table(
+    "occupier_site",
+    Base.metadata,
+    Column("occupier_id", ForeignKey("occupier.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("site.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Site(Base):
+    __tablename__ = "site"
+    __table_args__ = (UniqueConstraint("operator_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    # ISO 3166 region: how national numbers dialled at this site become E.164.
+    country: Mapped[str] = mapped_column(String(2), default="GB")
+    # Emergency numbers besides 112/999/911 that always go out (R22).
+    local_emergency: Mapped[str] = mapped_column(String(40), default="")
+
+    operator: Mapped[Operator] = relationship(back_populates="sites")
+    occupiers: Mapped[list[Occupier]] = relationship(secondary=occupier_site, back_populates="sites")
+    numbers: Mapped[list[PhoneNumber]] = relationship(back_populates="site")
+    handsets: Mapped[list[Handset]] = relationship(back_populates="site")
+
+
+class Occupier(Base):
+    __tablename__ = "occupier"
+    __table_args__ = (UniqueConstraint("operator_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    voice_services_active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    operator: Mapped[Operator] = relationship(back_populates="occupiers")
+    sites: Mapped[list[Site]] = relationship(secondary=occupier_site, back_populates="occupiers",
+                                             order_by="Site.name")
+    users: Mapped[list[User]] = relationship(back_populates="occupier")
+    numbers: Mapped[list[PhoneNumber]] = relationship(back_populates="occupier")
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        # Operator admins belong to the operator; everyone else to an occupier.
+        CheckConstraint("(role = 'operator_admin') = (occupier_id IS NULL)", name="role_matches_occupier"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"))
+    occupier_id: Mapped[int | None] = mapped_column(ForeignKey("occupier.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(60))
+    last_name: Mapped[str] = mapped_column(String(60))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+
+    operator: Mapped[Operator] = relationship()
+    occupier: Mapped[Occupier | None] = relationship(back_populates="users")
+    number: Mapped[PhoneNumber | None] = relationship(back_populates="user", uselist=False)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class PhoneNumber(Base):
+    __tablename__ = "phone_number"
+    __table_args__ = (
+        UniqueConstraint("occupier_id", "extension", name="uq_extension_per_occupier"),
+        CheckConstraint("failed_pin_count >= 0", name="failed_pin_count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    e164: Mapped[str] = mapped_column(String(16), unique=True)
+    extension: Mapped[str] = mapped_column(String(8))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    occupier_id: Mapped[int] = mapped_column(ForeignKey("occupier.id"), index=True)
+    status: Mapped[NumberStatus] = mapped_column(_enum(NumberStatus, "number_status"),
+                                                 default=NumberStatus.RESERVED)
+    is_main: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the main number rings (R32): an extension of the occupier or an E.164 number.
+    main_destination: Mapped[str | None] = mapped_column(String(16))
+    default_pin: Mapped[str] = mapped_column(String(8))
+    custom_pin_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_pin_count: Mapped[int] = mapped_column(Integer, default=0)
+    pin_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # One number per user: the unique constraint is the rule.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), unique=True)
+    label_first: Mapped[str] = mapped_column(String(40), default="")
+    label_second: Mapped[str] = mapped_column(String(40), default="")
+    # Why the last change could not be applied to Asterisk, for the UI to show.
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    site: Mapped[Site] = relationship(back_populates="numbers")
+    occupier: Mapped[Occupier] = relationship(back_populates="numbers")
+    user: Mapped[User | None] = relationship(back_populates="number")
+    handset: Mapped[Handset | None] = relationship(back_populates="number", uselist=False)
+    features: Mapped[NumberFeatures] = relationship(back_populates="number", uselist=False,
+                                                    cascade="all, delete-orphan",
+                                                    foreign_keys="NumberFeatures.number_id")
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.label_first, self.label_second) if p)
+
+
+class Handset(Base):
+    __tablename__ = "handset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The Phone ID on the handset's screen; also its SIP user name and endpoint name.
+    phone_id: Mapped[str] = mapped_column(String(40), unique=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    sip_password: Mapped[str] = mapped_column(String(64))
+    # One number per handset, one handset per number: both come from this unique key.
+    number_id: Mapped[int | None] = mapped_column(ForeignKey("phone_number.id"), unique=True)
+
+    site: Mapped[Site] = relationship(back_populates="handsets")
+    number: Mapped[PhoneNumber | None] = relationship(back_populates="handset")
+
+    @property
+    def sip_username(self) -> str:
+        return self.phone_id
+
+
+DEFAULT_NO_ANSWER_SECONDS = 18
+
+
+class NumberFeatures(Base):
+    """R20-R27: the per-number features, each read by the dialplan at call time."""
+
+    __tablename__ = "number_features"
+    __table_args__ = (
+        # R21 and R22 hold even against a buggy writer.
+        CheckConstraint("NOT (forward_busy IS NOT NULL AND call_waiting)", name="r21_busy_forward_or_waiting"),
+        CheckConstraint(
+            "authorization_code_hash IS NULL OR (forward_always IS NULL AND forward_busy IS NULL"
+            " AND forward_no_answer IS NULL)",
+            name="r22_no_forwarding_with_authorization_code",
+        ),
+        CheckConstraint("no_answer_seconds BETWEEN 5 AND 120", name="no_answer_seconds_range"),
+    )
+
+    number_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    forward_always: Mapped[str | None] = mapped_column(String(16))
+    forward_busy: Mapped[str | None] = mapped_column(String(16))
+    forward_no_answer: Mapped[str | None] = mapped_column(String(16))
+    no_answer_seconds: Mapped[int] = mapped_column(Integer, default=DEFAULT_NO_ANSWER_SECONDS)
+    voicemail: Mapped[bool] = mapped_column(Boolean, default=True)
+    voicemail_email: Mapped[str | None] = mapped_column(String(254))
+    hide_caller_id: Mapped[bool] = mapped_column(Boolean, default=False)
+    call_waiting: Mapped[bool] = mapped_column(Boolean, default=True)
+    dnd: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None: calls show the number's own E.164 number.
+    cli_number_id: Mapped[int | None] = mapped_column(ForeignKey("phone_number.id", ondelete="SET NULL"))
+    # An argon2 hash: the code itself is never stored (R22).
+    authorization_code_hash: Mapped[str | None] = mapped_column(String(200))
+
+    number: Mapped[PhoneNumber] = relationship(back_populates="features", foreign_keys=[number_id])
+    cli_number: Mapped[PhoneNumber | None] = relationship(foreign_keys=[cli_number_id])
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Who acted, in words that survive the user's deletion ("system", "handset desk-1", an email).
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(60))
+    occupier_id: Mapped[int | None] = mapped_column(ForeignKey("occupier.id", ondelete="SET NULL"), index=True)
+    number_id: Mapped[int | None] = mapped_column(ForeignKey("phone_number.id", ondelete="SET NULL"), index=True)
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+
+class OutboxKind(str, enum.Enum):
+    NUMBER = "number"        # a number's live state (AstDB): features, login, labels
+    HANDSET = "handset"      # a handset's live state (which number is logged in)
+    STRUCTURE = "structure"  # rendered files changed: numbers, handsets or mailboxes added/removed
+
+
+class OutboxEntry(Base):
+    """A change written with the store change, applied to Asterisk by the controller.
+
+    The controller re-reads the subject from the store rather than trusting a payload,
+    so applying a row twice, or applying an old row after a newer one, is harmless.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[OutboxKind] = mapped_column(_enum(OutboxKind, "outbox_kind"))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,106 @@
+"""Checks for every string a person can type, before it reaches the store.
+
+Pure functions: each returns the clean value or raises InvalidInput naming the field,
+so the web UI, the CLI and the JSON API all give the same message.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from pbx.services.errors import InvalidInput
+
+E164_RE = re.compile(r"\+[1-9][0-9]{6,14}")
+EXTENSION_RE = re.compile(r"[0-9]{2,8}")
+PHONE_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+PIN_RE = re.compile(r"[0-9]{4,8}")
+# Always reachable, never usable as an extension (R22).
+EMERGENCY_NUMBERS = frozenset({"112", "999", "911"})
+LABEL_MAX = 40
+NAME_MAX = 60
+
+
+def e164(value: str, field: str = "number") -> str:
+    """An E.164 number, written +<country code><number> with no spaces."""
+    raw = (value or "").strip()
+    compact = re.sub(r"[\s()-]", "", raw)
+    if not E164_RE.fullmatch(compact):
+        raise InvalidInput(field, f"{raw!r} is not a phone number in international format, e.g. +442079460000")
+    try:
+        parsed = phonenumbers.parse(compact, None)
+    except phonenumbers.NumberParseException:
+        raise InvalidInput(field, f"{raw!r} is not a phone number in international format") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidInput(field, f"{raw!r} is not a possible phone number")
+    return compact
+
+
+def extension(value: str, field: str = "extension") -> str:
+    raw = (value or "").strip()
+    if not EXTENSION_RE.fullmatch(raw):
+        raise InvalidInput(field, f"{raw!r} is not an extension: use 2 to 8 digits")
+    if raw in EMERGENCY_NUMBERS:
+        raise InvalidInput(field, f"{raw} is an emergency number and cannot be an extension")
+    return raw
+
+
+def phone_id(value: str, field: str = "phone_id") -> str:
+    """A handset's Phone ID: also its SIP user name, so only SIP- and config-safe characters."""
+    raw = (value or "").strip()
+    if not PHONE_ID_RE.fullmatch(raw) or raw.lower().startswith("pbx-"):
+        raise InvalidInput(field, f"{raw!r} is not a phone ID: use letters, digits, '.', '_' or '-' "
+                                  "(up to 40, not starting with 'pbx-')")
+    return raw
+
+
+def _no_control_characters(raw: str, field: str) -> None:
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in raw):
+        raise InvalidInput(field, "must not contain control characters or line breaks")
+
+
+def text(value: str | None, field: str, max_length: int, required: bool = False) -> str:
+    """Free text such as a person's or a site's name: any printable characters."""
+    raw = value or ""
+    _no_control_characters(raw, field)
+    clean = raw.strip()
+    if required and not clean:
+        raise InvalidInput(field, "is required")
+    if len(clean) > max_length:
+        raise InvalidInput(field, f"must be at most {max_length} characters")
+    return clean
+
+
+def label_part(value: str | None, field: str) -> str:
+    """One part of a number's two-part display name (R13)."""
+    return text(value, field, LABEL_MAX)
+
+
+def email(value: str, field: str = "email") -> str:
+    raw = (value or "").strip()
+    _no_control_characters(raw, field)
+    try:
+        return validate_email(raw, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise InvalidInput(field, str(error)) from None
+
+
+def pin_digits(value: str, field: str = "pin") -> str:
+    raw = (value or "").strip()
+    if not PIN_RE.fullmatch(raw):
+        raise InvalidInput(field, "a PIN is 4 to 8 digits")
+    return raw
+
+
+def dial_target(value: str, field: str) -> str:
+    """Where a call may be sent: an E.164 number or an extension."""
+    raw = re.sub(r"[\s()-]", "", (value or "").strip())
+    if raw.startswith("+"):
+        return e164(raw, field)
+    if raw in EMERGENCY_NUMBERS:
+        raise InvalidInput(field, f"calls cannot be forwarded to the emergency number {raw}")
+    if EXTENSION_RE.fullmatch(raw):
+        return raw
+    raise InvalidInput(field, f"{value!r} is neither an extension nor a number in international format")
