@@ -138,7 +138,7 @@ def render_dialplan(snapshot: Snapshot) -> str:
         # Order matters: the first included context with a match wins, so 00... (international)
         # must be tried before 0... (national).
         out += ["", f"[pbx-occ-{occupier_id}-site-{site_id}]", f"include => pbx-occ-{occupier_id}",
-                "include => pbx-dial-out"]
+                "include => pbx-e164"]
         if _national_context(countries.get(site_id, "")):
             out.append(f"include => {_national_context(countries[site_id])}")
     for country in sorted({c for c in countries.values() if _national_context(c)}):
@@ -161,7 +161,7 @@ def _national_dialling(country: str) -> list[str]:
     prefix = _safe(metadata.national_prefix, "national prefix")
     code = phonenumbers.country_code_for_region(country.upper())
     return [f"[pbx-national-{country.lower()}]",
-            f"exten => _{prefix}X.,1,Goto(pbx-dial-out,+{code}${{EXTEN:{len(prefix)}}},1)"]
+            f"exten => _{prefix}X.,1,Goto(pbx-e164,+{code}${{EXTEN:{len(prefix)}}},1)"]
 
 
 def render_voicemail(snapshot: Snapshot) -> str:

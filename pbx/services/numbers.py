@@ -37,12 +37,11 @@ def actions_allowed(number: PhoneNumber) -> bool:
 
 
 def require_actions_allowed(number: PhoneNumber) -> None:
+    """R5, R6. A Pending number still takes changes: they queue behind the one being applied."""
     if number.is_main:
         raise RuleBroken("R5", "The main number is read-only")
     if number.status is NumberStatus.RESERVED:
         raise RuleBroken("R6", f"{number.e164} is reserved: it must be activated first")
-    if number.status is NumberStatus.PENDING:
-        raise RuleBroken("R4", f"{number.e164} is being updated; try again in a moment")
 
 
 def require_voice_services(occupier: Occupier) -> None:

@@ -1,0 +1,202 @@
+"""A thin AMI client on panoramisk.
+
+AMI is a line protocol: a CR or LF inside a value would let it start a second
+action (header injection). Every value is checked here, before anything is
+sent, so callers above can never smuggle one through.
+"""
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from panoramisk import Manager
+
+from pbx.settings import Settings
+
+T = TypeVar("T")
+CONNECT_TIMEOUT_S = 10.0
+ACTION_TIMEOUT_S = 30.0
+
+
+class AmiError(RuntimeError):
+    """Asterisk refused an AMI action or could not be reached."""
+
+
+def check_value(value: Any, what: str = "value") -> str:
+    """Return value as a str, refusing CR/LF (AMI header injection)."""
+    text = str(value)
+    if "\r" in text or "\n" in text:
+        raise ValueError(f"AMI {what} must not contain CR or LF")
+    return text
+
+
+class _Manager(Manager):
+    """panoramisk's Manager without its silent, endless reconnect.
+
+    panoramisk re-queues pending actions and reconnects forever in the
+    background; our callers (the controller) reconnect themselves and need a
+    lost connection to fail the waiting actions at once, not hang.
+    """
+
+    def __init__(self, **config: Any):
+        super().__init__(**config)
+        self.lost = False
+
+    def connect(self, *args: Any, **kwargs: Any) -> Any:
+        if self.lost:  # a reconnect panoramisk scheduled: not wanted
+            return None
+        return super().connect(*args, **kwargs)
+
+    def connection_made(self, f: asyncio.Future) -> None:
+        if f.cancelled() or f.exception() is not None:
+            self.lost = True  # Ami.connect sees the error from the task itself
+            return
+        super().connection_made(f)
+
+    def connection_lost(self, exc: Any) -> None:
+        self.lost = True
+        self._connected = False
+        if self.pinger:
+            self.pinger.cancel()
+            self.pinger = None
+        self._fail_waiting()
+        self.loop.call_soon(self.on_disconnect, self, exc)
+
+    def close(self) -> None:
+        self.lost = True
+        super().close()
+        self._fail_waiting()
+
+    def _fail_waiting(self) -> None:
+        while self.awaiting_actions:
+            action = self.awaiting_actions.popleft()
+            if not action.future.done():
+                action.future.set_exception(ConnectionError("AMI connection lost"))
+
+
+def _response_lines(resp: Any) -> list[str]:
+    messages = resp if isinstance(resp, list) else [resp]
+    lines: list[str] = []
+    for message in messages:
+        output = message.get("Output")
+        if output is not None:
+            lines.extend(output if isinstance(output, list) else [output])
+        elif getattr(message, "content", ""):
+            lines.extend(message.content.splitlines())
+    return lines
+
+
+class Ami:
+    """One AMI connection. Use `await Ami.connect(settings)`, then `await ami.close()`."""
+
+    def __init__(self, manager: Manager):
+        self.manager = manager
+
+    @classmethod
+    async def connect(cls, settings: Settings, timeout: float = CONNECT_TIMEOUT_S) -> "Ami":
+        # ping_delay=None crashes panoramisk; 0 pings at once, then every 10 s.
+        manager = _Manager(host="127.0.0.1", port=settings.ports.ami,
+                          username=check_value(settings.ami_user, "user"),
+                          secret=check_value(settings.ami_secret, "secret"),
+                          ping_delay=0, loop=asyncio.get_running_loop())
+        self = cls(manager)
+        try:
+            await asyncio.wait_for(self._login(), timeout)
+        except (OSError, asyncio.TimeoutError, AmiError) as exc:
+            manager.close()
+            raise AmiError(f"AMI login to 127.0.0.1:{settings.ports.ami} failed: {exc!r}") from exc
+        return self
+
+    async def _login(self) -> None:
+        await self.manager.connect()
+        if self.manager.authenticated_future is not None:
+            await self.manager.authenticated_future
+        if not self.manager.authenticated:
+            raise AmiError("AMI login refused (user/secret)")
+
+    @property
+    def connected(self) -> bool:
+        return not self.manager.lost
+
+    async def close(self) -> None:
+        self.manager.close()
+
+    async def action(self, name: str, **fields: Any) -> Any:
+        """Send one action; fields are checked for CR/LF. Raise AmiError on Error."""
+        if self.manager.lost:
+            raise AmiError("AMI connection lost")
+        action = {"Action": check_value(name, "action")}
+        for key, value in fields.items():
+            check_value(key, "field name")
+            action[key] = ([check_value(v, key) for v in value]
+                           if isinstance(value, (list, tuple)) else check_value(value, key))
+        resp = await asyncio.wait_for(self.manager.send_action(action), ACTION_TIMEOUT_S)
+        first = resp[0] if isinstance(resp, list) else resp
+        if first.get("Response") == "Error":
+            raise AmiError(f"{name}: {first.get('Message', 'error')}")
+        return resp
+
+    async def command(self, cmd: str) -> str:
+        """Run a CLI command and return its output."""
+        resp = await self.action("Command", Command=cmd)
+        return "\n".join(_response_lines(resp))
+
+    async def db_put(self, family: str, key: str, value: str) -> None:
+        await self.action("DBPut", Family=family, Key=key, Val=value)
+
+    async def db_get(self, family: str, key: str) -> str | None:
+        """Value of family/key, or None when it does not exist."""
+        try:
+            resp = await self.action("DBGet", Family=family, Key=key)
+        except AmiError:
+            return None
+        for message in resp if isinstance(resp, list) else [resp]:
+            if message.get("Event") == "DBGetResponse":
+                return message.get("Val", "")
+        return None
+
+    async def db_del(self, family: str, key: str) -> None:
+        await self.action("DBDel", Family=family, Key=key)
+
+    async def db_deltree(self, family: str, key: str | None = None) -> None:
+        fields = {"Family": family} if key is None else {"Family": family, "Key": key}
+        await self.action("DBDelTree", **fields)
+
+    async def reload(self, module: str | None = None) -> None:
+        await self.action("Reload", **({"Module": module} if module else {}))
+
+    def on_event(self, pattern: str, callback: Callable) -> None:
+        """Call callback(manager, event) for events matching pattern ('*' works)."""
+        self.manager.register_event(pattern, callback)
+
+
+def run_ami(settings: Settings, coro_fn: Callable[[Ami], Awaitable[T]]) -> T:
+    """Sync helper for scripts and tests: connect, run coro_fn(ami), close."""
+    async def main() -> T:
+        ami = await Ami.connect(settings)
+        try:
+            return await coro_fn(ami)
+        finally:
+            await ami.close()
+    return asyncio.run(main())
+
+
+def probe(settings: Settings, timeout: float = 2.0) -> bool:
+    """True if an AMI login succeeds now (plain socket: no event loop needed)."""
+    login = (f"Action: Login\r\nUsername: {check_value(settings.ami_user)}\r\n"
+             f"Secret: {check_value(settings.ami_secret)}\r\nEvents: off\r\n\r\n"
+             "Action: Logoff\r\n\r\n")
+    try:
+        with socket.create_connection(("127.0.0.1", settings.ports.ami), timeout=timeout) as sock:
+            sock.sendall(login.encode())
+            data = b""
+            while b"\r\n\r\n" not in data.split(b"\r\n", 1)[-1]:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError:
+        return False
+    return b"Response: Success" in data

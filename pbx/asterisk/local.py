@@ -1,0 +1,270 @@
+"""Run a local Asterisk instance for development and tests.
+
+One code path serves `pbx asterisk up|down|status`, `pbx up` and the test
+fixtures. Several instances (different names and ports) run side by side in
+the same chroot: each has its own directory tree, control socket and AstDB.
+Config always comes from the repo (`asterisk-conf/`, `dialplan/`) plus
+rendered files; nothing in the instance dir is edited by hand.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from pbx.asterisk import ami
+from pbx.asterisk.provision import AsteriskInstall, chroot_dir, provision
+from pbx.settings import Settings
+
+RENDERED_DEFAULTS = ("pjsip_pbx.conf", "extensions_pbx.conf", "voicemail_pbx.conf")
+REPO_MANIFEST = ".repo-files"
+PIDFILE = "pbx-asterisk.pid"
+CLI_TIMEOUT_S = 30
+POLL_S = 0.1
+
+
+class AsteriskError(RuntimeError):
+    """The local Asterisk did not do what was asked; the message says why."""
+
+
+def _safe(value: str, what: str) -> str:
+    if any(c in value for c in "\r\n;") or value != value.strip():
+        raise ValueError(f"{what} must not contain CR, LF, ';' or edge spaces")
+    return value
+
+
+class LocalAsterisk:
+    def __init__(self, settings: Settings, install: AsteriskInstall | None = None):
+        self.settings = settings
+        self._install = install
+        self._proc: subprocess.Popen | None = None
+
+    # -- paths -------------------------------------------------------------
+    @property
+    def install(self) -> AsteriskInstall:
+        """The Asterisk binary, provisioned (chroot built) on first use."""
+        if self._install is None:
+            self._install = provision(self.settings)
+        return self._install
+
+    @property
+    def _chrooted(self) -> bool:
+        if self._install is not None:
+            return self._install.root is not None
+        import shutil
+        return shutil.which("asterisk") is None
+
+    @property
+    def inner_dir(self) -> Path:
+        """The instance dir as Asterisk sees it."""
+        if self._chrooted:
+            return Path("/srv/pbx") / self.settings.instance
+        return self.settings.state_dir / "asterisk" / self.settings.instance
+
+    @property
+    def instance_dir(self) -> Path:
+        """The instance dir on the host."""
+        if self._chrooted:
+            root = self._install.root if self._install else chroot_dir(self.settings)
+            return root / self.inner_dir.relative_to("/")
+        return self.inner_dir
+
+    @property
+    def etc_dir(self) -> Path:
+        return self.instance_dir / "etc"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.instance_dir / "spool"
+
+    @property
+    def log_path(self) -> Path:
+        return self.instance_dir / "log" / "messages"
+
+    @property
+    def _pidfile(self) -> Path:
+        return self.instance_dir / "run" / PIDFILE
+
+    @property
+    def _conf_inner(self) -> str:
+        return str(self.inner_dir / "etc" / "asterisk.conf")
+
+    # -- config ------------------------------------------------------------
+    def write_files(self, files: dict[str, str]) -> None:
+        """Write rendered config files into etc_dir, each atomically."""
+        self.install  # noqa: B018 - the chroot must exist before we write into it
+        self.etc_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            if "/" in name or name.startswith("."):
+                raise ValueError(f"config file name {name!r} must be a plain file name")
+            tmp = self.etc_dir / f".{name}.tmp"
+            tmp.write_text(text)
+            os.replace(tmp, self.etc_dir / name)
+
+    def prepare(self) -> None:
+        """Lay out the instance dir and copy the repo's config in, fresh."""
+        self.install  # noqa: B018
+        for sub in ("etc", "spool", "run", "log", "lib", "cache"):
+            (self.instance_dir / sub).mkdir(parents=True, exist_ok=True)
+        repo_files: dict[str, str] = {}
+        for source_dir in (self.settings.conf_dir, self.settings.dialplan_dir):
+            for path in sorted(source_dir.glob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    repo_files[path.name] = path.read_text()
+        manifest = self.etc_dir / REPO_MANIFEST
+        if manifest.exists():
+            for stale in set(manifest.read_text().split()) - set(repo_files):
+                (self.etc_dir / stale).unlink(missing_ok=True)
+        repo_files.update(self._instance_fragments())
+        self.write_files(repo_files)
+        manifest.write_text("\n".join(sorted(repo_files)) + "\n")
+        for name in RENDERED_DEFAULTS:
+            if not (self.etc_dir / name).exists():
+                self.write_files({name: "; rendered from the store\n"})
+
+    def _instance_fragments(self) -> dict[str, str]:
+        s, inner = self.settings, self.inner_dir
+        ami_user = _safe(s.ami_user, "ami_user")
+        ari_user = _safe(s.ari_user, "ari_user")
+        return {
+            "asterisk.conf": (
+                "[directories]\n"
+                f"astetcdir => {inner}/etc\nastspooldir => {inner}/spool\n"
+                f"astrundir => {inner}/run\nastlogdir => {inner}/log\n"
+                f"astdbdir => {inner}/lib\nastvarlibdir => {inner}/lib\n"
+                f"astkeydir => {inner}/lib\nastcachedir => {inner}/cache\n"
+                "astdatadir => /usr/share/asterisk\n"
+                "astagidir => /usr/share/asterisk/agi-bin\n\n"
+                "[options]\nverbose = 3\ndebug = 0\nhideconnect = yes\n"
+                "documentation_language = en_US\n"
+            ),
+            "manager_instance.conf": (
+                f"port = {s.ports.ami}\n\n[{ami_user}]\n"
+                f"secret = {_safe(s.ami_secret, 'ami_secret')}\n"
+                "deny = 0.0.0.0/0.0.0.0\npermit = 127.0.0.1/255.255.255.255\n"
+                "read = all\nwrite = all\n"
+            ),
+            "http_instance.conf": f"bindport = {s.ports.http}\n",
+            "ari_instance.conf": (
+                f"[{ari_user}]\ntype = user\nread_only = no\n"
+                f"password = {_safe(s.ari_password, 'ari_password')}\n"
+            ),
+            "pjsip_instance.conf": f"bind = 127.0.0.1:{s.ports.sip}\n",
+        }
+
+    # -- process -----------------------------------------------------------
+    def _read_pid(self) -> int | None:
+        try:
+            return int(self._pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _pid_alive(self, pid: int) -> bool:
+        if self._proc is not None and self._proc.pid == pid:
+            return self._proc.poll() is None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        # A recycled pid is not ours: it must be an Asterisk on our config.
+        return state != "Z" and self._conf_inner.encode() in cmdline
+
+    def is_running(self) -> bool:
+        pid = self._read_pid()
+        return pid is not None and self._pid_alive(pid)
+
+    def _ami_ok(self) -> bool:
+        return ami.probe(self.settings, timeout=2.0)
+
+    def up(self, timeout: float = 60) -> None:
+        """Start Asterisk (idempotent) and wait until it is booted and AMI logs in."""
+        self.install  # noqa: B018
+        if self.is_running():
+            self._wait_booted(time.monotonic() + timeout)
+            return
+        self.prepare()
+        out = open(self.instance_dir / "run" / "asterisk.out", "ab")
+        argv = self.install.argv("-f", "-C", self._conf_inner)
+        self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+        out.close()
+        self._pidfile.write_text(f"{self._proc.pid}\n")
+        self._wait_booted(time.monotonic() + timeout)
+
+    def _wait_booted(self, deadline: float) -> None:
+        booted = False
+        while time.monotonic() < deadline:
+            if not self.is_running():
+                raise AsteriskError(f"Asterisk exited during boot\n{self._log_tail()}")
+            if not booted:
+                booted = self._cli("core waitfullybooted", timeout=2).returncode == 0
+            if booted and self._ami_ok():
+                return
+            time.sleep(POLL_S)
+        raise AsteriskError(f"Asterisk did not boot within the timeout\n{self._log_tail()}")
+
+    def down(self, timeout: float = 30) -> None:
+        """Stop the Asterisk that `up` started, gracefully, then by SIGKILL."""
+        pid = self._read_pid()
+        if pid is None or not self._pid_alive(pid):
+            self._pidfile.unlink(missing_ok=True)
+            return
+        self._cli("core stop now", timeout=min(timeout, 10))
+        deadline = time.monotonic() + timeout
+        while self._pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(POLL_S)
+        if self._pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            while self._pid_alive(pid) and time.monotonic() < deadline + 5:
+                time.sleep(POLL_S)
+        if self._proc is not None and self._proc.pid == pid:
+            self._proc.wait(timeout=5)
+            self._proc = None
+        self._pidfile.unlink(missing_ok=True)
+
+    def status(self) -> dict:
+        pid = self._read_pid()
+        running = pid is not None and self._pid_alive(pid)
+        version = None
+        if running:
+            proc = self._cli("core show version", timeout=5)
+            version = proc.stdout.strip() if proc.returncode == 0 else None
+        ports = self.settings.ports
+        return {
+            "instance": self.settings.instance,
+            "running": running,
+            "pid": pid if running else None,
+            "version": version,
+            "ports": {"sip": ports.sip, "ami": ports.ami, "http": ports.http,
+                      "trunk_outbound": ports.trunk_outbound},
+            "etc_dir": str(self.etc_dir),
+            "log": str(self.log_path),
+        }
+
+    def command(self, cli_cmd: str) -> str:
+        """Run one Asterisk CLI command on this instance and return its output."""
+        if any(c in cli_cmd for c in "\r\n"):
+            raise ValueError("a CLI command must be one line")
+        proc = self._cli(cli_cmd, timeout=CLI_TIMEOUT_S)
+        if proc.returncode != 0:
+            raise AsteriskError(f"`{cli_cmd}` failed: {(proc.stdout + proc.stderr).strip()}")
+        return proc.stdout
+
+    def _cli(self, cli_cmd: str, timeout: float) -> subprocess.CompletedProcess:
+        argv = self.install.argv("-C", self._conf_inner, "-rx", cli_cmd)
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as exc:
+            return subprocess.CompletedProcess(argv, 124, exc.stdout or "", "timed out")
+
+    def _log_tail(self, lines: int = 30) -> str:
+        parts = []
+        for path in (self.log_path, self.instance_dir / "run" / "asterisk.out"):
+            if path.exists():
+                tail = path.read_text(errors="replace").splitlines()[-lines:]
+                parts.append(f"--- {path}\n" + "\n".join(tail))
+        return "\n".join(parts) or "(no log written)"

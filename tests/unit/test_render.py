@@ -1,0 +1,97 @@
+"""Rendering is a pure function of the store, and no user string can change its structure."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from pbx import demo
+from pbx.asterisk.live_state import live_state
+from pbx.asterisk.render import render
+from pbx.asterisk.snapshot import load_snapshot
+from pbx.asterisk.sync import parse_database_show
+from pbx.services import assignment, features
+from pbx.services.actor import Actor
+from pbx.services.errors import InvalidInput
+from pbx.settings import Settings
+from pbx.store import Base, NumberStatus, Occupier, PhoneNumber, Site, User, make_engine, make_session_factory, transaction
+
+EVIL = ['Robert"; DROP', "a;b,c|d", "${SHELL(rm -rf /)}", "x)\\n[evil]", '"quoted"', "$[1+1] & ${EXTEN}"]
+
+
+@pytest.fixture
+def factory():
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        demo.seed(session)
+        for n in session.scalars(select(PhoneNumber)):
+            if n.status is NumberStatus.PENDING:
+                n.status = NumberStatus.ACTIVE
+    return factory
+
+
+def _render(factory):
+    with transaction(factory) as session:
+        snapshot = load_snapshot(session)
+    settings = Settings.from_env()
+    return render(snapshot, settings), live_state(snapshot)
+
+
+def test_render_is_pure(factory):
+    assert _render(factory) == _render(factory)
+
+
+@pytest.mark.parametrize("evil", EVIL)
+def test_user_strings_in_every_field_change_no_config_line(factory, evil):
+    files_before, state_before = _render(factory)
+    with transaction(factory) as session:
+        admin = Actor.system("test")
+        for n in session.scalars(select(PhoneNumber).where(PhoneNumber.is_main.is_(False),
+                                                           PhoneNumber.status == NumberStatus.ACTIVE)):
+            assignment.set_display_name(session, admin, n.id, evil, evil)
+            n.status = NumberStatus.ACTIVE
+        for u in session.scalars(select(User)):
+            u.first_name, u.last_name = evil, evil
+        for o in session.scalars(select(Occupier)):
+            o.name = evil + str(o.id)
+        for s in session.scalars(select(Site)):
+            s.name = evil + str(s.id)
+        alice = session.scalar(select(PhoneNumber).where(PhoneNumber.e164 == "+442079460201"))
+        features.update_features(session, admin, alice.id, {"voicemail_email": "o'brien+x@example.com"})
+    files_after, state_after = _render(factory)
+    assert files_after == files_before
+    changed = {k for k in state_after if state_after[k] != state_before.get(k)}
+    assert changed and all(k.endswith("/label") for k in changed)
+    assert all(state_after[k] == f"{evil} {evil}" for k in changed)
+
+
+@pytest.mark.parametrize("bad", ["line\nbreak", "carriage\rreturn", "tab\tin", "nul\x00", "bidi\u202e"])
+def test_control_characters_in_names_are_refused(factory, bad):
+    with transaction(factory) as session:
+        n = session.scalar(select(PhoneNumber).where(PhoneNumber.e164 == "+442079460204"))
+        with pytest.raises(InvalidInput):
+            assignment.set_display_name(session, Actor.system(), n.id, bad, "x")
+
+
+def test_dialplan_routes_extensions_per_occupier_and_dids(factory):
+    files, state = _render(factory)
+    dialplan = files["extensions_pbx.conf"]
+    assert "exten => +442079460201,1,Goto(pbx-number,n" in dialplan
+    assert "exten => 442079460201,1,Goto(pbx-number,n" in dialplan
+    # 205 is reserved: not reachable
+    assert "442079460205" not in dialplan
+    # Initech has no voice services: nothing of it is rendered
+    assert "441614960100" not in dialplan
+    acme_201 = next(v for k, v in state.items() if k.endswith("/e164") and v == "+442079460201")
+    assert acme_201
+
+
+def test_parse_database_show():
+    output = ("/pbx/num/1/e164                                  : +442079460100            \n"
+              "/pbx/num/1/label                                 : Al: \"x\" ; y            \n"
+              "/pbx/num/1/fwd_always                            :                          \n"
+              "/other/key                                       : z\n"
+              "3 results found.")
+    assert parse_database_show(output) == {"num/1/e164": "+442079460100", "num/1/label": 'Al: "x" ; y',
+                                           "num/1/fwd_always": ""}
