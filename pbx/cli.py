@@ -20,6 +20,7 @@ from pbx.asterisk.local import AsteriskError, LocalAsterisk
 from pbx.asterisk.provision import ProvisionError
 from pbx.asterisk.render import render
 from pbx.asterisk.snapshot import load_snapshot
+from pbx.asterisk.start import start_local_asterisk
 from pbx.services.errors import InvalidInput, PbxError
 from pbx.settings import Settings
 from pbx.store import make_engine, make_session_factory, transaction
@@ -106,8 +107,8 @@ def asterisk_group() -> None:
 @asterisk_group.command("up")
 @pass_app
 def asterisk_up(app: App) -> None:
-    local = LocalAsterisk(app.settings)
-    local.up()
+    app.migrate()
+    local = start_local_asterisk(app.settings, app.factory)
     click.echo(f"asterisk is running (pid {local.status().get('pid')}, SIP 127.0.0.1:{app.settings.ports.sip}, "
                f"AMI {app.settings.ports.ami}, HTTP/ARI {app.settings.ports.http})")
 

@@ -8,6 +8,7 @@ import click
 
 from pbx import demo
 from pbx.asterisk.local import LocalAsterisk
+from pbx.asterisk.start import start_local_asterisk
 from pbx.processes import Background
 from pbx.store import transaction
 
@@ -25,8 +26,7 @@ def register(cli: click.Group, pass_app) -> None:
             with transaction(app.factory) as session:
                 if demo.seed(session):
                     click.echo("seeded the demo data")
-        local = LocalAsterisk(app.settings)
-        local.up()
+        start_local_asterisk(app.settings, app.factory)
         click.echo(f"asterisk: running, SIP 127.0.0.1:{app.settings.ports.sip}")
         run_dir = app.settings.state_dir / "run"
         Background(run_dir, "controller").start(["controller"])

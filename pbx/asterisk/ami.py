@@ -7,6 +7,7 @@ sent, so callers above can never smuggle one through.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from pbx.settings import Settings
 T = TypeVar("T")
 CONNECT_TIMEOUT_S = 10.0
 ACTION_TIMEOUT_S = 30.0
+ABSENT_MESSAGES = ("not found", "could not be deleted")
 
 
 class AmiError(RuntimeError):
@@ -111,10 +113,14 @@ class Ami:
 
     async def _login(self) -> None:
         await self.manager.connect()
-        if self.manager.authenticated_future is not None:
-            await self.manager.authenticated_future
-        if not self.manager.authenticated:
-            raise AmiError("AMI login refused (user/secret)")
+        # panoramisk sends Login from a done-callback of the connect task.
+        while not self.manager.authenticated:
+            if self.manager.authenticated_future is not None:
+                await self.manager.authenticated_future
+                if not self.manager.authenticated:
+                    raise AmiError("AMI login refused (user/secret)")
+            else:
+                await asyncio.sleep(0.01)
 
     @property
     def connected(self) -> bool:
@@ -132,7 +138,10 @@ class Ami:
             check_value(key, "field name")
             action[key] = ([check_value(v, key) for v in value]
                            if isinstance(value, (list, tuple)) else check_value(value, key))
-        resp = await asyncio.wait_for(self.manager.send_action(action), ACTION_TIMEOUT_S)
+        try:
+            resp = await asyncio.wait_for(self.manager.send_action(action), ACTION_TIMEOUT_S)
+        except ConnectionError as error:
+            raise AmiError(f"{name}: {error}") from error
         first = resp[0] if isinstance(resp, list) else resp
         if first.get("Response") == "Error":
             raise AmiError(f"{name}: {first.get('Message', 'error')}")
@@ -158,11 +167,21 @@ class Ami:
         return None
 
     async def db_del(self, family: str, key: str) -> None:
-        await self.action("DBDel", Family=family, Key=key)
+        """Delete family/key; a key already absent is not an error (same end state)."""
+        await self._delete("DBDel", Family=family, Key=key)
 
     async def db_deltree(self, family: str, key: str | None = None) -> None:
+        """Delete family (or family/key and below); absent is not an error."""
         fields = {"Family": family} if key is None else {"Family": family, "Key": key}
-        await self.action("DBDelTree", **fields)
+        await self._delete("DBDelTree", **fields)
+
+    async def _delete(self, name: str, **fields: str) -> None:
+        try:
+            await self.action(name, **fields)
+        except AmiError as error:
+            # Asterisk words "absent" as "not found" or "could not be deleted".
+            if not any(word in str(error).lower() for word in ABSENT_MESSAGES):
+                raise
 
     async def reload(self, module: str | None = None) -> None:
         await self.action("Reload", **({"Module": module} if module else {}))
@@ -188,11 +207,12 @@ def probe(settings: Settings, timeout: float = 2.0) -> bool:
     login = (f"Action: Login\r\nUsername: {check_value(settings.ami_user)}\r\n"
              f"Secret: {check_value(settings.ami_secret)}\r\nEvents: off\r\n\r\n"
              "Action: Logoff\r\n\r\n")
+    data = b""
     try:
         with socket.create_connection(("127.0.0.1", settings.ports.ami), timeout=timeout) as sock:
             sock.sendall(login.encode())
-            data = b""
-            while b"\r\n\r\n" not in data.split(b"\r\n", 1)[-1]:
+            # The banner line, then the Login response ending in a blank line.
+            while not re.search(rb"Response: \w+.*?\r\n\r\n", data, re.S):
                 chunk = sock.recv(4096)
                 if not chunk:
                     break

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pbx.asterisk import outbox, sync
 from pbx.asterisk.ami import Ami, AmiError
-from pbx.asterisk.live_state import live_state
+from pbx.asterisk.live_state import FAMILY, live_state
 from pbx.asterisk.render import render
 from pbx.asterisk.snapshot import load_snapshot
 from pbx.settings import Settings
@@ -88,7 +88,7 @@ class Controller:
                 await sync.apply_files(ami, self.etc_dir, files)
             await sync.put_keys(ami, keys)
             for tree in gone:
-                await sync.delete_tree(ami, tree)
+                await ami.db_deltree(FAMILY, tree)  # an absent tree counts as deleted
         except AmiError as error:
             # Asterisk answered but refused: keep the intent, say why, do not retry forever.
             with transaction(self.factory) as session:

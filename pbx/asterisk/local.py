@@ -8,7 +8,9 @@ rendered files; nothing in the instance dir is edited by hand.
 """
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -21,6 +23,7 @@ from pbx.settings import Settings
 RENDERED_DEFAULTS = ("pjsip_pbx.conf", "extensions_pbx.conf", "voicemail_pbx.conf")
 REPO_MANIFEST = ".repo-files"
 PIDFILE = "pbx-asterisk.pid"
+ASTERISK_PIDFILE = "asterisk.pid"  # written by Asterisk itself once it runs
 CLI_TIMEOUT_S = 30
 POLL_S = 0.1
 
@@ -51,9 +54,9 @@ class LocalAsterisk:
 
     @property
     def _chrooted(self) -> bool:
+        # Decided without building anything, so paths are known before provisioning.
         if self._install is not None:
             return self._install.root is not None
-        import shutil
         return shutil.which("asterisk") is None
 
     @property
@@ -94,7 +97,7 @@ class LocalAsterisk:
     # -- config ------------------------------------------------------------
     def write_files(self, files: dict[str, str]) -> None:
         """Write rendered config files into etc_dir, each atomically."""
-        self.install  # noqa: B018 - the chroot must exist before we write into it
+        self._ensure_installed()
         self.etc_dir.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             if "/" in name or name.startswith("."):
@@ -105,7 +108,7 @@ class LocalAsterisk:
 
     def prepare(self) -> None:
         """Lay out the instance dir and copy the repo's config in, fresh."""
-        self.install  # noqa: B018
+        self._ensure_installed()
         for sub in ("etc", "spool", "run", "log", "lib", "cache"):
             (self.instance_dir / sub).mkdir(parents=True, exist_ok=True)
         repo_files: dict[str, str] = {}
@@ -155,11 +158,20 @@ class LocalAsterisk:
         }
 
     # -- process -----------------------------------------------------------
+    def _ensure_installed(self) -> None:
+        """Provision first: writing into a chroot that is not built would spoil it."""
+        _ = self.install
+
     def _read_pid(self) -> int | None:
-        try:
-            return int(self._pidfile.read_text().strip())
-        except (OSError, ValueError):
-            return None
+        # Asterisk's own pidfile covers an instance whose pbx pidfile was lost.
+        for path in (self._pidfile, self._pidfile.with_name(ASTERISK_PIDFILE)):
+            try:
+                pid = int(path.read_text().strip())
+            except (OSError, ValueError):
+                continue
+            if self._pid_alive(pid):
+                return pid
+        return None
 
     def _pid_alive(self, pid: int) -> bool:
         if self._proc is not None and self._proc.pid == pid:
@@ -181,11 +193,21 @@ class LocalAsterisk:
 
     def up(self, timeout: float = 60) -> None:
         """Start Asterisk (idempotent) and wait until it is booted and AMI logs in."""
-        self.install  # noqa: B018
-        if self.is_running():
-            self._wait_booted(time.monotonic() + timeout)
-            return
+        self._ensure_installed()
+        (self.instance_dir / "run").mkdir(parents=True, exist_ok=True)
+        # Two `up`s at once (CLI and tests) must not start two Asterisks.
+        with open(self.instance_dir / "run" / "up.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.is_running():
+                self._wait_booted(time.monotonic() + timeout)
+            else:
+                self._start(timeout)
+
+    def _start(self, timeout: float) -> None:
         self.prepare()
+        # One log per run, so scanning it for errors sees only this run's.
+        if self.log_path.exists():
+            os.replace(self.log_path, self.log_path.with_name("messages.1"))
         out = open(self.instance_dir / "run" / "asterisk.out", "ab")
         argv = self.install.argv("-f", "-C", self._conf_inner)
         self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,

@@ -39,13 +39,6 @@ class AsteriskInstall:
     root: Path | None
     binary: str
 
-    def host_path(self, inner: str | Path) -> Path:
-        """Host path of a path as Asterisk sees it."""
-        inner = Path(inner)
-        if self.root is None:
-            return inner
-        return self.root / inner.relative_to("/")
-
     def argv(self, *args: str) -> list[str]:
         """Command line running the asterisk binary (inside the chroot if any)."""
         if self.root is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from pbx.asterisk.ami import Ami, AmiError
+from pbx.asterisk.ami import Ami
 from pbx.asterisk.live_state import FAMILY
 from pbx.asterisk.render import DIALPLAN_FILE, PJSIP_FILE, VOICEMAIL_FILE
 
@@ -67,15 +67,6 @@ async def put_keys(ami: Ami, keys: dict[str, str]) -> None:
     items = list(keys.items())
     for start in range(0, len(items), PIPELINE):
         await asyncio.gather(*(ami.db_put(FAMILY, key, value) for key, value in items[start:start + PIPELINE]))
-
-
-async def delete_tree(ami: Ami, key: str) -> None:
-    """Delete a subtree; one that is already gone is what we wanted anyway."""
-    try:
-        await ami.db_deltree(FAMILY, key)
-    except AmiError as error:
-        if "not found" not in str(error).lower():
-            raise
 
 
 async def push_live_state(ami: Ami, wanted: dict[str, str]) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from pbx.services.actor import Actor
 from pbx.services.errors import Forbidden, NotFound
 from pbx.services.lookup import get_number, get_occupier, get_user
 from pbx.services.numbers import occupier_sites
-from pbx.store.models import Handset, NumberStatus, Occupier, PhoneNumber, Role, Site, User
+from pbx.store.models import Handset, NumberStatus, Occupier, PhoneNumber, Site, User
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def numbers_by_ids(session: Session, actor: Actor, ids: list[int]) -> list[Phone
     return [get_number(session, actor, number_id) for number_id in dict.fromkeys(ids)]
 
 
-def is_site_of_occupier(session: Session, actor: Actor, occupier_id: int, site_id: int) -> Site:
+def get_occupier_site(session: Session, actor: Actor, occupier_id: int, site_id: int) -> Site:
     """R7: a site the occupier is based at; any other site is not found (R3)."""
     for site in occupier_sites(session, actor, occupier_id):
         if site.id == site_id:
@@ -147,7 +147,3 @@ def operator_numbers(session: Session, actor: Actor, occupier_id: int) -> list[P
                  selectinload(PhoneNumber.handset))
         .order_by(PhoneNumber.site_id, PhoneNumber.is_main.desc(), PhoneNumber.extension)))
 
-
-def occupier_admin_count(session: Session, occupier_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(User).where(
-        User.occupier_id == occupier_id, User.role == Role.OCCUPIER_ADMIN)) or 0

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine: installs what it needs, then runs pytest.
+# Real Asterisk (built once into ~/.cache/pbx), real sipp calls, real PostgreSQL, real chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install.sh
+export CI="${CI:-true}"
+exec python3 -m pytest -p no:cacheprovider -ra "$@"

@@ -1,0 +1,105 @@
+"""The Asterisk a test session runs against, with what tests need on top of
+LocalAsterisk: load config and reload only what changed, fail on errors
+Asterisk logs about it, and hang up every channel between tests.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import time
+from pathlib import Path
+
+from pbx.asterisk.local import LocalAsterisk
+from pbx.settings import AsteriskPorts, Settings
+
+TEST_INSTANCE = "test"
+TEST_PORTS = {"sip": 15060, "ami": 15038, "http": 18088, "trunk_outbound": 15098}
+HANGUP_WAIT_S = 5.0
+_RELOADS = (  # (file name pattern, CLI reload command)
+    (re.compile(r"^pjsip.*\.conf$"), "module reload res_pjsip.so"),
+    (re.compile(r"^(extensions.*|pbx)\.conf$"), "dialplan reload"),
+    (re.compile(r"^voicemail.*\.conf$"), "voicemail reload"),
+)
+_PROBLEM = re.compile(r"\] (ERROR|WARNING)\[")
+
+
+def settings_for_tests(state_dir: Path) -> Settings:
+    """Settings of the test instance; PBX_TEST_<PORT>_PORT overrides a port.
+
+    Own variable names, so a developer's PBX_SIP_PORT (for the dev instance)
+    never points the test suite at the dev Asterisk.
+    """
+    base = Settings.from_env()
+    ports = {name: int(os.environ.get(f"PBX_TEST_{name.upper()}_PORT", default))
+             for name, default in TEST_PORTS.items()}
+    return dataclasses.replace(
+        base, state_dir=state_dir, database_url=f"sqlite:///{state_dir / 'pbx.db'}",
+        instance=os.environ.get("PBX_TEST_INSTANCE", TEST_INSTANCE), ports=AsteriskPorts(**ports))
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment variables that make Settings.from_env() equal `settings` (for subprocesses)."""
+    return {
+        "PBX_STATE_DIR": str(settings.state_dir), "PBX_CACHE_DIR": str(settings.cache_dir),
+        "PBX_DATABASE_URL": settings.database_url, "PBX_INSTANCE": settings.instance,
+        "PBX_SIP_PORT": str(settings.ports.sip), "PBX_AMI_PORT": str(settings.ports.ami),
+        "PBX_HTTP_PORT": str(settings.ports.http),
+        "PBX_TRUNK_OUTBOUND_PORT": str(settings.ports.trunk_outbound),
+        "PBX_TRUNK_SECRET": settings.trunk_secret,
+    }
+
+
+class AsteriskUnderTest:
+    """A running LocalAsterisk plus test conveniences."""
+
+    def __init__(self, local: LocalAsterisk):
+        self.local = local
+        self.settings = local.settings
+
+    def command(self, cli_cmd: str) -> str:
+        return self.local.command(cli_cmd)
+
+    def log_mark(self) -> int:
+        """A position in the messages log; see problems_since."""
+        try:
+            return self.local.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def log_since(self, mark: int) -> str:
+        with open(self.local.log_path, "rb") as log:
+            log.seek(mark)
+            return log.read().decode(errors="replace")
+
+    def problems_since(self, mark: int) -> list[str]:
+        """ERROR and WARNING lines logged since mark."""
+        return [line for line in self.log_since(mark).splitlines() if _PROBLEM.search(line)]
+
+    def load_config(self, files: dict[str, str], check: bool = True,
+                    ignore: tuple[str, ...] = ()) -> list[str]:
+        """Write config files, run the reloads they need; fail on ERROR/WARNING logged
+        (lines containing one of `ignore` excepted). Returns the reload commands run."""
+        mark = self.log_mark()
+        self.local.write_files(files)
+        commands = [cmd for pattern, cmd in _RELOADS if any(pattern.match(name) for name in files)]
+        for cmd in commands:
+            self.command(cmd)
+        if check:
+            time.sleep(0.1)  # the logger thread writes asynchronously
+            problems = [p for p in self.problems_since(mark) if not any(i in p for i in ignore)]
+            if problems:
+                raise AssertionError("Asterisk complained about the config:\n" + "\n".join(problems))
+        return commands
+
+    def channel_count(self) -> int:
+        match = re.search(r"(\d+) active channels?", self.command("core show channels count"))
+        return int(match.group(1)) if match else 0
+
+    def hangup_all(self) -> None:
+        """Hang up every channel, so a leftover call never reaches the next test."""
+        if self.channel_count():
+            self.command("channel request hangup all")
+        deadline = time.monotonic() + HANGUP_WAIT_S
+        while self.channel_count() and time.monotonic() < deadline:
+            time.sleep(0.05)

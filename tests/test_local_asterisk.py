@@ -1,0 +1,221 @@
+"""The local Asterisk and the sipp harness, proved with real calls.
+
+The config here is written by the test itself (not rendered from the store):
+two handsets, a trunk recognised by its header, and a few extensions. It
+shows that Asterisk boots from asterisk-conf/, that handsets register and
+call, and that what a handset receives is recorded faithfully.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from pbx.asterisk.ami import Ami, check_value, run_ami
+from pbx.asterisk.local import LocalAsterisk
+from pbx.settings import AsteriskPorts
+from tests.sip.call import place_call
+from tests.sip.handset import Handset, OutsideWorld
+
+pytestmark = pytest.mark.asterisk
+
+PASSWORDS = {"desk-1": "desk-1-secret", "desk-2": "desk-2-secret"}
+DID = "+442070000001"
+CALLER = "+447700900123"
+
+HANDSET = """
+[{name}]
+type = endpoint
+context = lt-handsets
+disallow = all
+allow = ulaw
+auth = {name}
+aors = {name}
+direct_media = no
+callerid = "{display}" <{number}>
+
+[{name}]
+type = auth
+auth_type = userpass
+username = {name}
+password = {password}
+
+[{name}]
+type = aor
+max_contacts = 1
+remove_existing = yes
+"""
+
+TRUNK = """
+[pbx-trunk]
+type = endpoint
+context = lt-from-trunk
+disallow = all
+allow = ulaw
+aors = pbx-trunk
+direct_media = no
+
+[pbx-trunk]
+type = aor
+contact = sip:127.0.0.1:{port}
+
+[pbx-trunk]
+type = identify
+endpoint = pbx-trunk
+match_header = {header}: {secret}
+"""
+
+DIALPLAN = """
+[lt-handsets]
+exten => 201,1,Dial(PJSIP/desk-2,10)
+ same => n,Hangup()
+exten => 300,1,Answer()
+ same => n,Read(DIGITS,,0,,1,10)
+ same => n,UserEvent(LtDigits,Digits: ${DIGITS})
+ same => n,Dial(PJSIP/${DIGITS}@pbx-trunk,10)
+ same => n,Hangup()
+exten => _9XXXX.,1,Dial(PJSIP/${EXTEN:1}@pbx-trunk,10)
+ same => n,Hangup()
+
+[lt-from-trunk]
+exten => @DID@,1,Dial(PJSIP/desk-1,10)
+ same => n,Hangup()
+"""
+
+
+@pytest.fixture(scope="module")
+def pbx(asterisk):
+    """The test Asterisk with this module's tiny config loaded."""
+    s = asterisk.settings
+    pjsip = "".join(
+        HANDSET.format(name=name, password=password, display=f"Desk {name[-1]}", number=f"20{name[-1]}")
+        for name, password in PASSWORDS.items())
+    pjsip += TRUNK.format(port=s.ports.trunk_outbound, header=s.trunk_header, secret=s.trunk_secret)
+    # Our extensions_pbx.conf replaces the rendered one that dialplan/pbx.conf includes.
+    asterisk.load_config({"pjsip_pbx.conf": pjsip, "extensions_pbx.conf": DIALPLAN.replace("@DID@", DID)},
+                         ignore=("tries to include nonexistent context",))
+    return asterisk
+
+
+def test_boots_without_errors_and_reports_status(asterisk):
+    errors = [line for line in asterisk.problems_since(0) if "ERROR[" in line]
+    assert errors == []
+    status = asterisk.local.status()
+    assert status["running"] and status["pid"]
+    assert "Asterisk 22" in status["version"]
+    assert status["ports"]["sip"] == asterisk.settings.ports.sip
+
+
+def test_up_twice_is_idempotent(asterisk):
+    pid = asterisk.local.status()["pid"]
+    LocalAsterisk(asterisk.settings).up()
+    assert asterisk.local.status()["pid"] == pid
+
+
+def test_down_stops_and_up_starts_again(asterisk, tmp_path):
+    """A second instance on other ports runs beside the session one."""
+    ports = AsteriskPorts(sip=15160, ami=15138, http=18188, trunk_outbound=15198)
+    settings = dataclasses.replace(asterisk.settings, instance="test-lifecycle", ports=ports,
+                                   state_dir=tmp_path)
+    local = LocalAsterisk(settings)
+    try:
+        local.up()
+        first = local.status()
+        assert first["running"]
+        local.down()
+        assert not local.is_running() and local.status()["pid"] is None
+        local.down()  # no-op when stopped
+        local.up()
+        assert local.status()["pid"] != first["pid"]
+        assert asterisk.local.is_running()
+    finally:
+        local.down()
+    assert not local.is_running()
+
+
+def test_handset_calls_handset_and_the_invite_is_recorded(pbx):
+    with Handset(pbx.settings, "desk-2", PASSWORDS["desk-2"], hold=5) as desk2:
+        result = place_call(pbx.settings, "201", caller="desk-1", password=PASSWORDS["desk-1"],
+                            caller_name="Typed By Caller", hold=0.5)
+        assert result.ok, result
+        assert desk2.wait(10) == 0
+    [invite] = desk2.invites
+    assert invite.request_user == "desk-2"
+    assert invite.from_.display == "Desk 1"  # the endpoint's caller ID, not what the phone sent
+    assert invite.from_.user == "201"
+    assert invite.to.user == "desk-2"
+
+
+def test_trunk_call_rings_the_handset(pbx):
+    with Handset(pbx.settings, "desk-1", PASSWORDS["desk-1"], hold=0.5) as desk1:
+        result = place_call(pbx.settings, DID, caller=CALLER, trunk=True, hold=5)
+        assert result.ok, result
+        assert desk1.wait(10) == 0
+    [invite] = desk1.invites
+    assert invite.from_.user == CALLER
+
+
+def test_trunk_header_is_required(pbx):
+    """Without the header the caller is no trunk: no endpoint, no call."""
+    result = place_call(pbx.settings, DID, caller=CALLER, trunk=True, expect=401,
+                        headers={pbx.settings.trunk_header: "wrong"}, timeout=10)
+    assert result.status in (401, 403), result
+
+
+def test_unknown_number_gets_404(pbx):
+    result = place_call(pbx.settings, "555", caller="desk-1", password=PASSWORDS["desk-1"], expect=404)
+    assert result.ok, result
+
+
+def test_busy_handset_gives_486(pbx):
+    with Handset(pbx.settings, "desk-2", PASSWORDS["desk-2"], mode="busy") as desk2:
+        result = place_call(pbx.settings, "201", caller="desk-1", password=PASSWORDS["desk-1"], expect=486)
+        assert result.ok, result
+        assert desk2.wait(10) == 0
+    assert len(desk2.invites) == 1
+
+
+def test_outside_world_receives_an_outgoing_call(pbx):
+    with OutsideWorld(pbx.settings, hold=5) as world:
+        result = place_call(pbx.settings, "902079460000", caller="desk-1", password=PASSWORDS["desk-1"])
+        assert result.ok, result
+        assert world.wait(10) == 0
+    [invite] = world.invites
+    assert invite.request_uri == f"sip:02079460000@127.0.0.1:{pbx.settings.ports.trunk_outbound}"
+
+
+def test_repeated_dtmf_digits_arrive_intact(pbx):
+    """The dialplan reads the digits, reports them over AMI and dials them out."""
+    async def call_and_listen(ami: Ami):
+        events = []
+        ami.on_event("UserEvent", lambda _manager, event: events.append(event))
+        result = await asyncio.to_thread(place_call, pbx.settings, "300", caller="desk-1",
+                                         password=PASSWORDS["desk-1"], dtmf="1123#", hold=1)
+        return result, events
+
+    with OutsideWorld(pbx.settings, hold=5) as world:
+        result, events = run_ami(pbx.settings, call_and_listen)
+        assert result.ok, result
+        world.wait(10)
+    assert [e.get("Digits") for e in events if e.get("UserEvent") == "LtDigits"] == ["1123"]
+    assert [i.request_user for i in world.invites] == ["1123"]
+
+
+def test_ami_refuses_cr_lf_and_round_trips_astdb(pbx):
+    with pytest.raises(ValueError):
+        check_value("x\r\nAction: Command")
+
+    async def astdb(ami: Ami):
+        with pytest.raises(ValueError):
+            await ami.db_put("pbxtest", "key", "value\nAction: Originate")
+        with pytest.raises(ValueError):
+            await ami.db_put("pbxtest", "k\rey", "value")
+        await ami.db_put("pbxtest", "a/b", "one two")
+        got = await ami.db_get("pbxtest", "a/b")
+        await ami.db_deltree("pbxtest")
+        return got, await ami.db_get("pbxtest", "a/b"), await ami.command("database show pbxtest")
+
+    value, after, shown = run_ami(pbx.settings, astdb)
+    assert value == "one two" and after is None
+    assert "0 results found" in shown
