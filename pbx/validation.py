@@ -26,7 +26,7 @@ NAME_MAX = 60
 def e164(value: str, field: str = "number") -> str:
     """An E.164 number, written +<country code><number> with no spaces."""
     raw = (value or "").strip()
-    compact = re.sub(r"[\s()-]", "", raw)
+    compact = re.sub(r"[ ()-]", "", raw)
     if not E164_RE.fullmatch(compact):
         raise InvalidInput(field, f"{raw!r} is not a phone number in international format, e.g. +442079460000")
     try:
@@ -96,7 +96,7 @@ def pin_digits(value: str, field: str = "pin") -> str:
 
 def dial_target(value: str, field: str) -> str:
     """Where a call may be sent: an E.164 number or an extension."""
-    raw = re.sub(r"[\s()-]", "", (value or "").strip())
+    raw = re.sub(r"[ ()-]", "", (value or "").strip())
     if raw.startswith("+"):
         return e164(raw, field)
     if raw in EMERGENCY_NUMBERS:

@@ -134,6 +134,7 @@ def set_main_number(session: Session, actor: Actor, number_id: int, destination:
     for other in others:
         other.is_main = False
         journal.number_changed(session, other)
+    session.flush()  # the old main number steps down before the unique index sees the new one
     number.is_main = True
     number.user_id = None
     number.main_destination = validation.dial_target(destination, "destination") if destination else None

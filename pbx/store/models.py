@@ -16,12 +16,14 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -133,6 +135,9 @@ class PhoneNumber(Base):
     __table_args__ = (
         UniqueConstraint("occupier_id", "extension", name="uq_extension_per_occupier"),
         CheckConstraint("failed_pin_count >= 0", name="failed_pin_count_not_negative"),
+        # R5: one main number per occupier at each site.
+        Index("uq_main_number_per_occupier_site", "occupier_id", "site_id", unique=True,
+              sqlite_where=text("is_main"), postgresql_where=text("is_main")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -81,3 +81,19 @@ def test_r1_operator_admins_have_no_occupier(demo_factory):
         alice = session.scalar(select(User).where(User.email == "alice@acme.example"))
         alice.occupier_id = None
         session.flush()
+
+
+def test_r5_one_main_number_per_occupier_and_site(demo_factory):
+    with pytest.raises(IntegrityError), transaction(demo_factory) as session:
+        _number(session, "+442079460204").is_main = True  # Acme already has 100 at Old Street
+        session.flush()
+
+
+def test_r5_moving_the_main_number_keeps_one(demo_factory):
+    from pbx.services import operator
+    from pbx.services.actor import Actor
+
+    with transaction(demo_factory) as session:
+        operator.set_main_number(session, Actor.system(), _number(session, "+442079460204").id, "201")
+        assert not _number(session, "+442079460100").is_main
+        assert _number(session, "+442079460204").is_main

@@ -108,6 +108,8 @@ def upgrade() -> None:
     with op.batch_alter_table('phone_number', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_phone_number_occupier_id'), ['occupier_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_phone_number_site_id'), ['site_id'], unique=False)
+        batch_op.create_index('uq_main_number_per_occupier_site', ['occupier_id', 'site_id'], unique=True,
+                              sqlite_where=sa.text('is_main'), postgresql_where=sa.text('is_main'))
 
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
