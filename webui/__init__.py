@@ -1,16 +1,90 @@
-"""The admin web UI: an app factory in the manner of Flask's tutorial."""
+"""The admin web UI: an app factory in the manner of Flask's tutorial.
+
+`create_app()` reads the store's URL from Settings.from_env(); tests pass
+`test_config` (DATABASE_URL, SECRET_KEY, ...) to run against their own store.
+"""
 from __future__ import annotations
 
-from flask import Flask
+import os
+
+from flask import Flask, redirect, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+
+from pbx.settings import Settings
+from pbx.store.db import make_engine, make_session_factory
+from webui import errors
+from webui.access import home_url, login_manager
+from webui.ratelimit import MAX_FAILURES, WINDOW_S, SignInLimiter
+from webui.secret import secret_key
+from webui.store import WebState
+from webui.web_sessions import SessionRegistry
+
+csrf = CSRFProtect()
+POLL_MS = 1000  # how often a page re-reads its Pending rows: R4's "short delay" is about a second
+
+# Scripts and styles come only from /static: no inline script can run, whatever a name contains.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    settings = Settings.from_env()
+    app.config.from_mapping(
+        DATABASE_URL=settings.database_url,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("PBX_WEB_SECURE_COOKIES", "") == "1",
+        # The token lives as long as the session, which sign-out ends (webui.web_sessions).
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_HEADERS=["X-CSRFToken"],
+        SIGNIN_MAX_FAILURES=MAX_FAILURES,
+        SIGNIN_WINDOW_S=WINDOW_S,
+        PBX_POLL_MS=POLL_MS,
+    )
     if test_config:
         app.config.update(test_config)
-
-    @app.get("/")
-    def hello() -> str:
-        return "pbx admin"
-
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(settings.state_dir)
+    app.extensions["pbx"] = WebState(
+        sessions=make_session_factory(make_engine(app.config["DATABASE_URL"])),
+        web_sessions=SessionRegistry(),
+        limiter=SignInLimiter(app.config["SIGNIN_MAX_FAILURES"], app.config["SIGNIN_WINDOW_S"]),
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    errors.register(app)
+    _register_blueprints(app)
+    _register_basics(app)
     return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webui import api, api_actions, auth, operator, profile, telephony, users  # noqa: F401
+
+    for module in (auth, telephony, users, profile, operator, api):
+        app.register_blueprint(module.bp)
+
+
+def _register_basics(app: Flask) -> None:
+    @app.get("/")
+    def home():
+        if current_user.is_authenticated:
+            return redirect(home_url(current_user.role))
+        return redirect(url_for("auth.sign_in"))
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype in ("text/html", "application/json"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.context_processor
+    def roles():
+        from webui.access import ADMIN, OPERATOR, USER
+
+        return {"ADMIN": ADMIN, "USER": USER, "OPERATOR": OPERATOR}

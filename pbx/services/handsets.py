@@ -27,7 +27,9 @@ def log_in(session: Session, actor: Actor, number: PhoneNumber, phone_id: str) -
         raise RuleBroken("R5", "The main number cannot be logged in to a handset")
     handset = get_handset_at_site(session, number.site_id, phone_id)
     if handset.number is not None and handset.number.id != number.id:
-        raise Conflict(f"Another number ({handset.number.extension}) is already logged in to {handset.phone_id}")
+        # R3: name the other number only to its own occupier.
+        holder = f" ({handset.number.extension})" if handset.number.occupier_id == number.occupier_id else ""
+        raise Conflict(f"Another number{holder} is already logged in to {handset.phone_id}")
     previous = number.handset
     if previous is not None and previous.id != handset.id:
         previous.number = None

@@ -60,6 +60,11 @@ def set_voice_services(session: Session, actor: Actor, occupier_id: int, active:
     actor.require_operator()
     occupier = get_occupier(session, actor, occupier_id)
     occupier.voice_services_active = active
+    # Its numbers appear in or vanish from the rendered routes and the live state.
+    journal.enqueue(session, OutboxKind.STRUCTURE)
+    for number in occupier.numbers:
+        if number.status is not NumberStatus.RESERVED:
+            journal.number_changed(session, number)
     journal.audit(session, actor, "occupier.voice_services", occupier_id=occupier.id, active=active)
     return occupier
 

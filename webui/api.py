@@ -1,0 +1,121 @@
+"""The JSON API under /api/v1/: what the pages' scripts read, with the services' rules and errors.
+
+Writes are in api_actions.py; both send refusals through webui.errors, so a
+refused change answers exactly what the form would say.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from pbx.services import directory, numbers
+from pbx.services.errors import InvalidInput
+from pbx.services.features import show_features
+from pbx.services.lookup import get_number
+from webui.access import ADMIN, USER, current_actor, current_user, roles_required
+from webui.present import handset_choice, number_details, number_row, site_json, user_choice
+from webui.store import unit_of_work
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_IDS = 500
+
+
+def json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("body", "send a JSON object")
+    return body
+
+
+@bp.get("/me")
+@roles_required(ADMIN, USER)
+def me():
+    return jsonify(email=current_user.email, name=current_user.name, role=current_user.role.value,
+                   occupier=current_user.occupier_name)
+
+
+@bp.get("/sites")
+@roles_required(ADMIN)
+def sites():
+    actor = current_actor()
+    with unit_of_work() as db:
+        return jsonify(sites=[site_json(s) for s in numbers.occupier_sites(db, actor, actor.occupier_id)])
+
+
+@bp.get("/sites/<int:site_id>/numbers")
+@roles_required(ADMIN)
+def site_numbers(site_id: int):
+    """R7-R10: the rows of a site; `search` filters like the page's search box (R8)."""
+    actor = current_actor()
+    with unit_of_work() as db:
+        site = directory.get_occupier_site(db, actor, actor.occupier_id, site_id)
+        rows = numbers.list_numbers(db, actor, actor.occupier_id, site_id, request.args.get("search", ""))
+        return jsonify(site=site_json(site), numbers=[number_row(n) for n in rows])
+
+
+@bp.get("/numbers")
+@roles_required(ADMIN, USER)
+def some_numbers():
+    """The rows the page is waiting on (Pending), re-read without reloading the list."""
+    raw = [part for part in request.args.get("ids", "").split(",") if part]
+    if not all(part.isdigit() for part in raw) or len(raw) > MAX_IDS:
+        raise InvalidInput("ids", f"give up to {MAX_IDS} number ids separated by commas")
+    with unit_of_work() as db:
+        found = directory.numbers_by_ids(db, current_actor(), [int(part) for part in raw])
+        return jsonify(numbers=[number_row(n) for n in found])
+
+
+@bp.get("/numbers/<int:number_id>")
+@roles_required(ADMIN, USER)
+def number(number_id: int):
+    with unit_of_work() as db:
+        return jsonify(number_details(get_number(db, current_actor(), number_id)))
+
+
+@bp.get("/numbers/<int:number_id>/features")
+@roles_required(ADMIN, USER)
+def features(number_id: int):
+    with unit_of_work() as db:
+        return jsonify(show_features(db, current_actor(), number_id))
+
+
+@bp.get("/numbers/<int:number_id>/users")
+@roles_required(ADMIN)
+def assignable_users(number_id: int):
+    """R12: every user of the occupier; those with another number are not selectable."""
+    with unit_of_work() as db:
+        return jsonify(users=[user_choice(c) for c in directory.assignable_users(db, current_actor(), number_id)])
+
+
+@bp.get("/numbers/<int:number_id>/handsets")
+@roles_required(ADMIN)
+def handsets(number_id: int):
+    """R15: the phone IDs of the number's site."""
+    with unit_of_work() as db:
+        return jsonify(handsets=[handset_choice(c) for c in directory.site_handsets(db, current_actor(), number_id)])
+
+
+@bp.get("/users")
+@roles_required(ADMIN)
+def users():
+    actor = current_actor()
+    with unit_of_work() as db:
+        return jsonify(users=[user_choice(c) for c in directory.occupier_users(db, actor, actor.occupier_id)])
+
+
+@bp.get("/users/<int:user_id>/numbers")
+@roles_required(ADMIN)
+def user_numbers(user_id: int):
+    """R29: the number assigned to a user, as a Telephony row."""
+    with unit_of_work() as db:
+        return jsonify(numbers=[number_row(n) for n in directory.numbers_of_user(db, current_actor(), user_id)])
+
+
+@bp.get("/me/numbers")
+@roles_required(ADMIN, USER)
+def my_numbers():
+    """R30: the signed-in person's own number."""
+    with unit_of_work() as db:
+        mine = directory.my_number(db, current_actor())
+        return jsonify(numbers=[number_row(mine)] if mine else [])

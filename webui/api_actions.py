@@ -1,0 +1,95 @@
+"""The row actions (R12-R15) and feature changes (R20-R28) as JSON writes.
+
+CSRF applies here as on forms: the page's script sends the token in the
+X-CSRFToken header. Each answer carries the number's new row, Pending until the
+controller has applied the change.
+"""
+from __future__ import annotations
+
+from flask import jsonify
+
+from pbx.services import assignment, handsets, pins
+from pbx.services.errors import InvalidInput
+from pbx.services.features import features_dict, update_features
+from webui.access import ADMIN, USER, current_actor, roles_required
+from webui.api import bp, json_body
+from webui.present import number_row
+from webui.store import unit_of_work
+
+
+def _answer(number, message: str):
+    return jsonify(number=number_row(number), message=message)
+
+
+@bp.put("/numbers/<int:number_id>/user")
+@roles_required(ADMIN)
+def assign(number_id: int):
+    """R12."""
+    user_id = json_body().get("user_id")
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        raise InvalidInput("user_id", "pick a user")
+    with unit_of_work() as db:
+        number = assignment.assign_user(db, current_actor(), number_id, user_id)
+        return _answer(number, f"{number.e164} is assigned to {number.user.full_name}")
+
+
+@bp.delete("/numbers/<int:number_id>/user")
+@roles_required(ADMIN)
+def unassign(number_id: int):
+    """R12: unassigning is the same action again."""
+    with unit_of_work() as db:
+        number = assignment.assign_user(db, current_actor(), number_id, None)
+        return _answer(number, f"{number.e164} is no longer assigned")
+
+
+@bp.put("/numbers/<int:number_id>/display-name")
+@roles_required(ADMIN)
+def display_name(number_id: int):
+    """R13."""
+    body = json_body()
+    first, second = body.get("first", ""), body.get("second", "")
+    if not isinstance(first, str) or not isinstance(second, str):
+        raise InvalidInput("display_name", "send the two parts as text")
+    with unit_of_work() as db:
+        number = assignment.set_display_name(db, current_actor(), number_id, first, second)
+        label = number.display_name
+        return _answer(number, f"The display name is now {label}" if label else "The display name is cleared")
+
+
+@bp.post("/numbers/<int:number_id>/pin-reset")
+@roles_required(ADMIN)
+def reset_pin(number_id: int):
+    """R14."""
+    with unit_of_work() as db:
+        number = pins.reset_pin(db, current_actor(), number_id)
+        return _answer(number, f"The PIN of {number.e164} is reset to its default PIN {number.default_pin} "
+                               "and unlocked")
+
+
+@bp.put("/numbers/<int:number_id>/handset")
+@roles_required(ADMIN)
+def log_in(number_id: int):
+    """R15: one number per handset; a taken handset is refused with the reason."""
+    phone_id = json_body().get("phone_id")
+    if not isinstance(phone_id, str) or not phone_id:
+        raise InvalidInput("phone_id", "pick the handset's Phone ID")
+    with unit_of_work() as db:
+        number = handsets.log_in_handset(db, current_actor(), number_id, phone_id)
+        return _answer(number, f"{number.e164} is logging in to {phone_id}")
+
+
+@bp.delete("/numbers/<int:number_id>/handset")
+@roles_required(ADMIN)
+def log_out(number_id: int):
+    with unit_of_work() as db:
+        number = handsets.log_out_handset(db, current_actor(), number_id)
+        return _answer(number, f"{number.e164} is logging out of its handset")
+
+
+@bp.patch("/numbers/<int:number_id>/features")
+@roles_required(ADMIN, USER)
+def change_features(number_id: int):
+    """R20-R28: only the keys sent change; a refused combination saves nothing."""
+    with unit_of_work() as db:
+        number = update_features(db, current_actor(), number_id, json_body())
+        return jsonify(number=number_row(number), features=features_dict(number), message="Features saved")

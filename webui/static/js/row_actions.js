@@ -1,0 +1,166 @@
+/* The row actions of R11-R15, one pop-up (<dialog>) each. The server decides; the pop-up
+   shows its answer: the new row (Pending until applied) or the reason it refused. */
+import { api, el, toast } from "./api.js";
+import { detailSections } from "./details.js";
+
+export class RowActions {
+  constructor(table) {
+    this.table = table;
+    this.dialog = document.getElementById("action-dialog");
+    this.title = document.getElementById("dialog-title");
+    this.subtitle = document.getElementById("dialog-subtitle");
+    this.body = document.getElementById("dialog-body");
+    table.tbody.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-action]");
+      if (!button) return;
+      const row = table.rows.get(Number(button.closest("tr").dataset.id));
+      this.opener = { id: row.id, action: button.dataset.action };
+      this[{ details: "details", "reset-pin": "resetPin", handset: "handset", "display-name": "displayName",
+        assign: "assign" }[button.dataset.action]](row);
+    });
+    this.dialog.addEventListener("click", (event) => {
+      if (event.target.closest("[data-close]")) this.dialog.close();
+    });
+    this.dialog.addEventListener("close", () => this.restoreFocus());
+  }
+
+  show(templateId, title, row) {
+    this.title.textContent = title;
+    this.subtitle.textContent = `${row.number} · ext. ${row.extension}`;
+    this.body.replaceChildren(document.getElementById(templateId).content.cloneNode(true));
+    this.dialog.classList.toggle("wide", templateId === "tpl-details");
+    if (!this.dialog.open) this.dialog.showModal();
+    (this.body.querySelector("input, select, button[type=submit], button") || this.dialog).focus();
+    return this.body;
+  }
+
+  restoreFocus() {
+    const tr = this.opener && this.table.trs.get(this.opener.id);
+    if (tr) (this.table.ensureActions(tr).querySelector(`[data-action="${this.opener.action}"]`) || tr).focus();
+  }
+
+  /* Wire the pop-up's form: a refusal shows its message and the form stays as typed. */
+  onSubmit(send) {
+    const form = this.body.querySelector("[data-form]");
+    const error = form.querySelector("[data-error]");
+    const submit = form.querySelector("[type=submit]");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      submit.disabled = true;
+      try {
+        await send(new FormData(form));
+      } catch (failure) {
+        error.textContent = failure.message;
+        error.hidden = false;
+        submit.disabled = false;
+      }
+    });
+  }
+
+  question(text) {
+    this.body.querySelector('[data-slot="question"]').textContent = text;
+  }
+
+  done(answer) {
+    this.table.update(answer.number);
+    this.dialog.close();
+    toast(answer.number.status === "pending" ? `${answer.message}. Pending until applied.` : answer.message);
+  }
+
+  /* R15: "after a short delay a message says it worked, or says why not". */
+  async report(answer, pendingText, doneText) {
+    this.table.update(answer.number);
+    const row = this.table.rows.get(answer.number.id);
+    this.show("tpl-result", this.title.textContent, row);
+    const result = this.body.querySelector('[data-slot="result"]');
+    result.querySelector('[data-slot="text"]').textContent = pendingText;
+    const settled = await this.table.settled(row.id);
+    result.classList.add("done");
+    if (settled.status === "pending") {
+      result.classList.add("failed");
+      result.querySelector('[data-slot="text"]').textContent = `Not done yet: ${settled.last_error}`;
+    } else {
+      result.querySelector('[data-slot="text"]').textContent = doneText;
+    }
+  }
+
+  async details(row) {
+    this.show("tpl-details", "Phone number details", row);
+    const slot = this.body.querySelector('[data-slot="details"]');
+    try {
+      const data = await api("GET", `/api/v1/numbers/${row.id}`);
+      slot.replaceChildren(...detailSections(data).map(([heading, facts]) => el("section", {},
+        el("h3", { text: heading }),
+        el("dl", {}, facts.map(([name, value]) => el("div", {}, el("dt", { text: name }), el("dd", { text: value })))))));
+    } catch (failure) {
+      slot.replaceChildren(el("p", { class: "dialog-error", text: failure.message }));
+    }
+  }
+
+  async assign(row) {
+    if (row.user) {
+      this.show("tpl-unassign", "Unassign phone number", row);
+      this.question(`Unassign ${row.number} from ${row.user.name}? The display name, if any, stays.`);
+      this.onSubmit(async () => this.done(await api("DELETE", `/api/v1/numbers/${row.id}/user`)));
+      return;
+    }
+    this.show("tpl-assign", "Assign phone number", row);
+    const select = this.body.querySelector("select");
+    this.onSubmit(async (data) => this.done(
+      await api("PUT", `/api/v1/numbers/${row.id}/user`, { user_id: Number(data.get("user_id")) })));
+    const { users } = await api("GET", `/api/v1/numbers/${row.id}/users`);
+    select.replaceChildren(el("option", { value: "", text: "Pick a user" }), ...users.map((user) => el("option", {
+      value: user.id, disabled: user.selectable ? null : "",
+      text: user.selectable ? `${user.name} (${user.email})` : `${user.name}: has ${user.number}`,
+    })));
+  }
+
+  displayName(row) {
+    this.show("tpl-display-name", "Display name", row);
+    this.body.querySelector("#label-first").value = row.display_name.first;
+    this.body.querySelector("#label-second").value = row.display_name.second;
+    this.onSubmit(async (data) => this.done(await api("PUT", `/api/v1/numbers/${row.id}/display-name`,
+      { first: data.get("first"), second: data.get("second") })));
+  }
+
+  resetPin(row) {
+    this.show("tpl-reset-pin", "Reset PIN", row);
+    this.question(`Reset the PIN of ${row.number} to its default PIN ${row.default_pin}? A locked PIN is unlocked.`);
+    this.onSubmit(async () => {
+      const answer = await api("POST", `/api/v1/numbers/${row.id}/pin-reset`);
+      this.table.update(answer.number);
+      this.show("tpl-result", "Reset PIN", row);
+      const result = this.body.querySelector('[data-slot="result"]');
+      result.classList.add("done");
+      result.querySelector('[data-slot="text"]').textContent = `${answer.message}.`;
+    });
+  }
+
+  async handset(row) {
+    if (row.logged_in) {
+      this.show("tpl-logout", "Log out from handset", row);
+      this.question(`Log ${row.number} out of handset ${row.phone_id}?`);
+      this.onSubmit(async () => {
+        const phoneId = row.phone_id;
+        const answer = await api("DELETE", `/api/v1/numbers/${row.id}/handset`);
+        await this.report(answer, `Logging out of ${phoneId}…`, `Logged out: ${phoneId} no longer rings for ${row.number}.`);
+      });
+      return;
+    }
+    this.show("tpl-login", "Handset login", row);
+    const select = this.body.querySelector("select");
+    this.onSubmit(async (data) => {
+      const phoneId = data.get("phone_id");
+      const answer = await api("PUT", `/api/v1/numbers/${row.id}/handset`, { phone_id: phoneId });
+      await this.report(answer, `Logging in to ${phoneId}…`,
+        `Login complete: calls to ${row.number} now ring handset ${phoneId}.`);
+    });
+    const { handsets } = await api("GET", `/api/v1/numbers/${row.id}/handsets`);
+    const inUse = (h) => (h.extension ? ` (in use by ext. ${h.extension})` : " (in use)");
+    select.replaceChildren(el("option", { value: "", text: "Pick a Phone ID" }), ...handsets.map((h) => el("option", {
+      value: h.phone_id, text: h.taken ? `${h.phone_id}${inUse(h)}` : h.phone_id,
+    })));
+  }
+}
+
