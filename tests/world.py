@@ -28,6 +28,24 @@ from tests.sip.handset import Handset, OutsideWorld
 OUTSIDE_CALLER = "+447700900123"
 
 
+def run_async(coro_fn) -> Any:
+    """asyncio.run in a thread of its own: a browser test's sync Playwright may hold this thread's loop."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(coro_fn())
+        except BaseException as error:  # re-raised in the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 class World:
     def __init__(self, asterisk, state_dir: Path) -> None:
         self.asterisk = asterisk
@@ -51,7 +69,7 @@ class World:
                 return await fn(ami)
             finally:
                 await ami.close()
-        return asyncio.run(main())
+        return run_async(main)
 
     def sync(self) -> None:
         self.run_with_ami(self.controller.full_sync)
