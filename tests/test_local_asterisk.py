@@ -99,8 +99,9 @@ def pbx(asterisk):
 
 
 def test_boots_without_errors_and_reports_status(asterisk):
-    errors = [line for line in asterisk.problems_since(0) if "ERROR[" in line]
-    assert errors == []
+    # Only the boot: later tests may provoke errors on purpose (calls to unregistered handsets).
+    boot = asterisk.local.log_path.read_text().split("Asterisk Ready.")[0]
+    assert [line for line in boot.splitlines() if "ERROR[" in line] == []
     status = asterisk.local.status()
     assert status["running"] and status["pid"]
     assert "Asterisk 22" in status["version"]

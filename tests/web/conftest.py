@@ -154,7 +154,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium():
     """Fails, never skips, without chromium: the browser tests are the proof the UI works."""
     from playwright.sync_api import sync_playwright
