@@ -135,7 +135,11 @@ def provision(settings: Settings) -> AsteriskInstall:
         if not (target / COMPLETE_MARKER).exists():
             if target.exists():
                 raise ProvisionError(f"{target} exists but is incomplete: remove it and retry")
-            _build_chroot(target)
+            try:
+                _build_chroot(target)
+            except ProvisionError:
+                # A mirror hiccup on a fresh CI machine should not fail the whole run.
+                _build_chroot(target)
         if os.geteuid() != 0:
             raise ProvisionError("running Asterisk in the chroot needs root")
         _prepare_chroot(target)
