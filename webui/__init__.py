@@ -47,9 +47,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(settings.state_dir)
+    factory = make_session_factory(make_engine(app.config["DATABASE_URL"]))
     app.extensions["pbx"] = WebState(
-        sessions=make_session_factory(make_engine(app.config["DATABASE_URL"])),
-        web_sessions=SessionRegistry(),
+        sessions=factory,
+        web_sessions=SessionRegistry(factory),
         limiter=SignInLimiter(app.config["SIGNIN_MAX_FAILURES"], app.config["SIGNIN_WINDOW_S"]),
     )
     csrf.init_app(app)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -243,6 +244,17 @@ class AuditEntry(Base):
     occupier_id: Mapped[int | None] = mapped_column(ForeignKey("occupier.id", ondelete="SET NULL"), index=True)
     number_id: Mapped[int | None] = mapped_column(ForeignKey("phone_number.id", ondelete="SET NULL"), index=True)
     detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+
+class WebSession(Base):
+    """A signed-in browser session; only the token's hash is kept, so the table opens no door."""
+
+    __tablename__ = "web_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    started: Mapped[float] = mapped_column(Float)  # seconds since the epoch
+    seen: Mapped[float] = mapped_column(Float)
 
 
 class OutboxKind(str, enum.Enum):

@@ -102,12 +102,12 @@ def test_secret_key_is_generated_once_into_the_state_dir(store_url, tmp_path, mo
     assert create_app({"DATABASE_URL": store_url}).config["SECRET_KEY"] == "from-the-environment"
 
 
-def test_sessions_end_when_idle_or_too_old():
+def test_sessions_end_when_idle_or_too_old(factory):
     from webui.web_sessions import SessionRegistry
 
     now = [0.0]
-    registry = SessionRegistry(max_age_s=100, idle_s=30, clock=lambda: now[0])
-    sid = registry.start(7)
+    registry = SessionRegistry(factory, max_age_s=100, idle_s=30, clock=lambda: now[0])
+    sid = registry.start(7)  # demo users 7 and 8 exist: the table keeps its foreign key
     now[0] = 25
     assert registry.user_id(sid) == 7
     now[0] = 50  # 25 s since last seen: still alive
