@@ -154,30 +154,35 @@ def sync_command(app: App) -> None:
 @cli.command("controller")
 @pass_app
 def controller_command(app: App) -> None:
-    """Run the controller: apply changes to Asterisk as they are made (foreground)."""
-    from pbx.asterisk.controller import Controller
+    """Run the controller, the ARI Stasis app and voicemail to email (foreground).
+
+    One event loop: changes reach Asterisk, calls where a person keys digits
+    (PINs, hot desk, feature codes, authorization codes) are served, and new
+    voicemail is mailed, until SIGTERM or Ctrl-C.
+    """
+    from pbx.asterisk.runner import run_all
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app.migrate()
-    controller = Controller(app.settings, app.factory, LocalAsterisk(app.settings).etc_dir)
-
-    async def main() -> None:
-        await controller.run(asyncio.Event())
-
     try:
-        asyncio.run(main())
+        asyncio.run(run_all(app.settings, app.factory, LocalAsterisk(app.settings).etc_dir))
     except KeyboardInterrupt:
         pass
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @cli.command("web")
 @pass_app
 def web_command(app: App) -> None:
     """Run the admin web UI (foreground)."""
+    from waitress import serve
+
     from webui import create_app
 
     app.migrate()
-    create_app().run(host=app.settings.web_host, port=app.settings.web_port, threaded=True)
+    # waitress: a production WSGI server in pure Python, not Flask's development server.
+    serve(create_app(), host=app.settings.web_host, port=app.settings.web_port, threads=8, ident="pbx")
 
 
 def _redacted(url: str) -> str:
@@ -190,6 +195,8 @@ def _redacted(url: str) -> str:
 from pbx import cli_system  # noqa: E402  (registers `pbx up` / `pbx down`)
 
 cli_system.register(cli, pass_app)
+from pbx import cli_features  # noqa: E402  (registers `pbx features show|set`)
+cli_features.register(cli, pass_app)
 
 
 def main() -> None:

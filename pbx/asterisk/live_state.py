@@ -8,6 +8,7 @@ from __future__ import annotations
 from pbx.asterisk.snapshot import HandsetView, NumberView, Snapshot
 
 FAMILY = "pbx"
+CALL_FIELDS = ("main_dest", "fwd_always", "dnd", "handset", "ring", "cw")
 
 
 def _flag(value: bool) -> str:
@@ -38,6 +39,11 @@ def number_keys(number: NumberView) -> dict[str, str]:
         "cli": f.cli,
         "authcode": _flag(f.authorization_code),
     }
+    # Everything a plain call to the number needs, in one read (dialplan pbx-number): one
+    # key is also one atomic put, so a call never sees half of a change.
+    # The fields are validated tokens (digits, E.164, flags, a phone ID) with no comma; were
+    # one there, it is dropped so no field shifts (the call then fails, never mis-routes).
+    keys["call"] = ",".join(keys[k].replace(",", "") for k in CALL_FIELDS)
     return {f"{prefix}/{key}": value for key, value in keys.items()}
 
 

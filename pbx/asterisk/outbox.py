@@ -1,10 +1,17 @@
-"""Reading and closing outbox rows: the store side of the controller."""
+"""Reading and closing outbox rows, and settling number status: the store side of the controller.
+
+R4 / architecture principle 4: a number is Pending while a change of it waits for
+Asterisk, Active once applied; when Asterisk could not take it, the number stays
+Pending with the reason in last_error, and the store keeps the intent until a later
+sync applies it.
+"""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from pbx.asterisk.live_state import handset_keys, number_keys
 from pbx.asterisk.snapshot import HandsetView, number_view
@@ -13,6 +20,7 @@ from pbx.store.models import (
 )
 
 BATCH = 500
+IN_LIST_MAX = 5000
 
 
 @dataclass
@@ -51,41 +59,74 @@ def wanted_keys(session: Session, batch: Batch) -> tuple[dict[str, str], list[st
     """The keys to put for the batch's numbers and handsets, and the number trees to delete."""
     keys: dict[str, str] = {}
     gone: list[str] = []
-    numbers = session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(batch.number_ids)).options(
-        selectinload(PhoneNumber.user), selectinload(PhoneNumber.handset), selectinload(PhoneNumber.occupier),
-        selectinload(PhoneNumber.features).selectinload(NumberFeatures.cli_number)))
     found = set()
-    for number in numbers:
-        found.add(number.id)
-        if number.status is NumberStatus.RESERVED or not number.occupier.voice_services_active:
-            gone.append(f"num/{number.id}")
-        else:
-            keys.update(number_keys(number_view(number)))
+    if batch.number_ids:
+        # One joined query: this runs for every change, inside the 50 ms goal.
+        numbers = session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(batch.number_ids)).options(
+            joinedload(PhoneNumber.user), joinedload(PhoneNumber.handset), joinedload(PhoneNumber.occupier),
+            joinedload(PhoneNumber.features).joinedload(NumberFeatures.cli_number))).unique()
+        for number in numbers:
+            found.add(number.id)
+            if number.status is NumberStatus.RESERVED or not number.occupier.voice_services_active:
+                gone.append(f"num/{number.id}")
+            else:
+                keys.update(number_keys(number_view(number)))
     gone.extend(f"num/{number_id}" for number_id in batch.number_ids - found)
-    for handset in session.scalars(select(Handset).where(Handset.id.in_(batch.handset_ids))):
-        keys.update(handset_keys(HandsetView(handset.id, handset.phone_id, handset.sip_password,
-                                             handset.site_id, handset.number_id)))
+    if batch.handset_ids:
+        for handset in session.scalars(select(Handset).where(Handset.id.in_(batch.handset_ids))):
+            keys.update(handset_keys(HandsetView(handset.id, handset.phone_id, handset.sip_password,
+                                                 handset.site_id, handset.number_id)))
     return keys, gone
 
 
-def close_batch(session: Session, batch: Batch, error: str | None = None) -> None:
-    """Mark rows applied; a number with nothing left waiting is Active again (R4)."""
+def close_batch(session: Session, batch: Batch, errors: Mapping[int, str] | None = None) -> None:
+    """Mark the rows done; each number is then settled (errors: number id -> why it is not live)."""
+    errors = errors or {}
     now = utcnow()
-    for row in session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(batch.row_ids))):
-        row.applied_at = now
-        row.attempts += 1
-        row.last_error = error
-    session.flush()
-    for number in session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(batch.number_ids))):
-        waiting = session.scalar(select(exists().where(
-            OutboxEntry.applied_at.is_(None), OutboxEntry.kind == OutboxKind.NUMBER,
-            OutboxEntry.subject_id == number.id)))
-        if number.status is NumberStatus.PENDING and not waiting:
+    for ids in _chunks(batch.row_ids):
+        session.execute(update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(
+            applied_at=now, attempts=OutboxEntry.attempts + 1, last_error=None))
+        for number_id, error in errors.items():
+            session.execute(update(OutboxEntry).where(
+                OutboxEntry.id.in_(ids), OutboxEntry.kind == OutboxKind.NUMBER,
+                OutboxEntry.subject_id == number_id).values(last_error=error))
+    for ids in _chunks(sorted(batch.number_ids)):
+        _settle(session, session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids))), errors)
+
+
+def _chunks(ids: list[int], size: int = IN_LIST_MAX) -> Iterable[list[int]]:
+    """A full sync closes tens of thousands of rows; SQLite takes at most 32,766 parameters."""
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def settle_all(session: Session, errors: Mapping[int, str] | None = None) -> None:
+    """After a full sync: every number that was Pending or failed is settled against what went live."""
+    errors = errors or {}
+    candidates = session.scalars(select(PhoneNumber).where(or_(
+        PhoneNumber.status == NumberStatus.PENDING, PhoneNumber.last_error.is_not(None),
+        PhoneNumber.id.in_(list(errors)))))
+    _settle(session, candidates, errors)
+
+
+def _settle(session: Session, numbers: Iterable[PhoneNumber], errors: Mapping[int, str]) -> None:
+    """R4: Active when nothing is waiting and nothing failed; Pending with the reason otherwise."""
+    # Every number still waiting, in one query (no IN list: a full sync settles thousands).
+    waiting = set(session.scalars(select(OutboxEntry.subject_id).where(
+        OutboxEntry.applied_at.is_(None), OutboxEntry.kind == OutboxKind.NUMBER)))
+    for number in numbers:
+        if number.status is NumberStatus.RESERVED:
+            number.last_error = None
+        elif number.id in errors:
+            number.status = NumberStatus.PENDING
+            number.last_error = errors[number.id]
+        elif number.id not in waiting:
             number.status = NumberStatus.ACTIVE
-        number.last_error = error
+            number.last_error = None
 
 
 def note_failure(session: Session, batch: Batch, error: str) -> None:
+    """Count a try that did not reach Asterisk; the rows stay waiting for the next one."""
     for row in session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(batch.row_ids))):
         row.attempts += 1
         row.last_error = error

@@ -6,6 +6,7 @@ change only the difference, so a second run does nothing.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from pathlib import Path
 
 from pbx.asterisk.ami import Ami
@@ -69,12 +70,36 @@ async def put_keys(ami: Ami, keys: dict[str, str]) -> None:
         await asyncio.gather(*(ami.db_put(FAMILY, key, value) for key, value in items[start:start + PIPELINE]))
 
 
-async def push_live_state(ami: Ami, wanted: dict[str, str]) -> tuple[int, int]:
-    """Put what differs, delete what the store no longer has; returns (put, deleted)."""
-    current = await current_live_state(ami)
+async def push_live_state(ami: Ami, wanted: dict[str, str], keep: Iterable[str] = (),
+                          current: dict[str, str] | None = None) -> tuple[int, int]:
+    """Put what differs, delete what the store no longer has (except `keep`); returns (put, deleted).
+
+    `current`: what Asterisk holds now, if the caller has just read it."""
+    if current is None:
+        current = await current_live_state(ami)
+    kept = set(keep)
     to_put = {k: v for k, v in wanted.items() if current.get(k) != v}
-    stale = [k for k in current if k not in wanted]
+    stale = [k for k in current if k not in wanted and k not in kept]
     await put_keys(ami, to_put)
     for start in range(0, len(stale), PIPELINE):
         await asyncio.gather(*(ami.db_del(FAMILY, key) for key in stale[start:start + PIPELINE]))
     return len(to_put), len(stale)
+
+
+def split_sendable(keys: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(keys AMI can carry, keys refused): a CR or LF in a value would start a new AMI action.
+
+    Values are validated long before this (no control characters in any name); this is
+    the controller's own check, so one bad row written around the services costs that
+    key, not the whole sync. Ami.action refuses them too, as the last line.
+    """
+    sendable, refused = {}, {}
+    for key, value in keys.items():
+        (refused if "\r" in value or "\n" in value or "\r" in key or "\n" in key else sendable)[key] = value
+    return sendable, refused
+
+
+def number_of_key(key: str) -> int | None:
+    """`num/12/label` -> 12; None for other keys (handsets)."""
+    parts = key.split("/")
+    return int(parts[1]) if len(parts) > 2 and parts[0] == "num" and parts[1].isdigit() else None

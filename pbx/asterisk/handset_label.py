@@ -1,0 +1,51 @@
+"""R15: a handset shows the label (display name, else the user's name) of the number logged in to it.
+
+Two routes, both fed by the controller as it applies a change (see docs/architecture.md):
+- the caller ID name the handset presents: the dialplan sets CALLERID(name) from the
+  AstDB key num/<id>/label at call time, so nothing is pushed for it;
+- the handset's screen: a SIP NOTIFY sent with AMI PJSIPNotify to the phone's registered
+  contact, "Event: check-sync;reboot=false" (phones re-read their provisioned config,
+  without rebooting) with a text/plain body "Label: <label>" for phones that show it
+  directly. The label is percent-encoded (RFC 3986, UTF-8): AMI splits Variable values
+  on commas and strips quotes, and the label is a person's text.
+What a real phone does with it is vendor-specific; a phone that is not registered
+simply misses the push and shows the label from its next provisioning.
+"""
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from pbx.asterisk.ami import Ami, AmiError
+
+log = logging.getLogger("pbx.handset_label")
+EVENT = "check-sync;reboot=false"
+
+
+def label_pushes(keys: dict[str, str]) -> dict[str, str]:
+    """The AstDB keys a batch puts -> {phone ID: label to show} ("" clears the screen label)."""
+    pushes: dict[str, str] = {}
+    for key, value in keys.items():
+        if key.startswith("handset/") and not value:  # logged out: nothing to show
+            pushes[key.removeprefix("handset/")] = ""
+    for key, phone_id in keys.items():
+        parts = key.split("/")
+        if len(parts) == 3 and parts[0] == "num" and parts[2] == "handset" and phone_id:
+            pushes[phone_id] = keys.get(f"num/{parts[1]}/label", "")
+    return pushes
+
+
+def notify_variables(label: str) -> list[str]:
+    return [f"Event={EVENT}", "Content-Type=text/plain", f"Content=Label: {quote(label, safe=' ')}"]
+
+
+async def push_labels(ami: Ami, keys: dict[str, str]) -> int:
+    """Send each handset of the batch its label; a phone that cannot be reached is no error here."""
+    sent = 0
+    for phone_id, label in sorted(label_pushes(keys).items()):
+        try:
+            await ami.action("PJSIPNotify", Endpoint=phone_id, Variable=notify_variables(label))
+            sent += 1
+        except (AmiError, ValueError) as error:
+            log.info("label for %s not pushed now (%s)", phone_id, error)
+    return sent

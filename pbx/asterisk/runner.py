@@ -1,0 +1,55 @@
+"""`pbx controller`: the outbox controller, the Stasis app and voicemail to email, in one event loop.
+
+Each part reconnects to Asterisk on its own, so an Asterisk restart is ridden out
+by all three. A part that fails for any other reason is a bug: it is logged and
+the whole process stops (non-zero), rather than running on half-alive.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from pbx.asterisk.ari.app import StasisApp
+from pbx.asterisk.controller import Controller
+from pbx.asterisk.local import LocalAsterisk
+from pbx.asterisk.voicemail_mail import VoicemailMailer
+from pbx.mail_settings import MailSettings
+from pbx.settings import Settings
+
+log = logging.getLogger("pbx.runner")
+MAILED_STATE = "voicemail-mailed.json"
+
+
+async def run_all(settings: Settings, factory: sessionmaker[Session], etc_dir: Path,
+                  stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    mail = MailSettings.from_env()
+    spool = mail.spool or LocalAsterisk(settings).spool_dir / "voicemail" / "pbx"
+    parts = {
+        "controller": Controller(settings, factory, etc_dir).run(stop),
+        "stasis app": StasisApp(settings, factory).run(stop),
+        "voicemail mailer": VoicemailMailer(settings, factory, mail, spool,
+                                            settings.state_dir / MAILED_STATE).run(stop),
+    }
+    results = await asyncio.gather(*(_part(name, run, stop) for name, run in parts.items()))
+    failed = [name for name, ok in zip(parts, results) if not ok]
+    if failed:
+        raise RuntimeError(f"pbx controller stopped: {', '.join(failed)} failed (see the log)")
+
+
+async def _part(name: str, run: Awaitable[None], stop: asyncio.Event) -> bool:
+    try:
+        await run
+        return True
+    except Exception:
+        log.exception("%s failed; stopping", name)
+        stop.set()
+        return False

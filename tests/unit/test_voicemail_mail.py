@@ -1,0 +1,75 @@
+"""R23: voicemail to email reads the spool safely and can never be made to add a header."""
+from __future__ import annotations
+
+import io
+import wave
+from pathlib import Path
+
+from sqlalchemy import select
+
+from pbx import demo
+from pbx.asterisk.render import render_voicemail
+from pbx.asterisk.snapshot import load_snapshot
+from pbx.asterisk.voicemail_mail import Recipient, build_email, clean_text, find_recipient, inbox, read_message
+from pbx.store import Base, PhoneNumber, make_engine, make_session_factory, transaction
+
+EVIL_CALLER = '"Eve\r\nBcc: everyone@example.com" <+447700900123>'
+
+
+def write_message(box_dir: Path, index: int, callerid: str = "+447700900123", duration: str = "3") -> Path:
+    inbox_dir = box_dir / "INBOX"
+    inbox_dir.mkdir(parents=True, exist_ok=True)
+    txt = inbox_dir / f"msg{index:04d}.txt"
+    txt.write_text(f"[message]\norigmailbox={box_dir.name}\ncallerid={callerid}\norigtime=1700000000\n"
+                   f"msg_id=1700000000-{index:08d}\nduration={duration}\n")
+    with wave.open(str(txt.with_suffix(".wav")), "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(b"\0\0" * 8000)
+    return txt
+
+
+def test_r23_a_message_still_being_written_is_left_for_later(tmp_path):
+    box = tmp_path / "n5"
+    write_message(box, 0)
+    write_message(box, 1, duration="")
+    assert [m.msg_id for m in inbox(tmp_path, "n5")] == ["1700000000-00000000"]
+
+
+def test_r23_the_caller_id_cannot_add_a_header(tmp_path):
+    message = read_message(write_message(tmp_path / "n5", 0))
+    message = message.__class__(**{**message.__dict__, "caller": clean_text(EVIL_CALLER)})
+
+    email = build_email(message, Recipient("alice@acme.example", "201", "+442079460201"), "voicemail@pbx.example")
+
+    raw = email.as_bytes()
+    assert b"\nBcc:" not in raw and b"\r\nBcc:" not in raw
+    assert email["To"] == "alice@acme.example"
+    (audio,) = email.iter_attachments()
+    with wave.open(io.BytesIO(audio.get_content())) as recording:
+        assert recording.getnframes() == 8000
+
+
+def test_r23_an_address_that_was_never_validated_is_not_used():
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        demo.seed(session)
+        number = session.scalar(select(PhoneNumber).where(PhoneNumber.extension == "204"))
+        number.features.voicemail_email = "a@example.com\r\nBcc: everyone@example.com"  # written around the services
+        number_id = number.id
+    assert find_recipient(factory, number_id) is None
+
+
+def test_r23_mailbox_lines_hold_no_user_string():
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        demo.seed(session)
+        text = render_voicemail(load_snapshot(session))
+    boxes = [line for line in text.splitlines() if "=>" in line]
+    assert boxes and all(line.split(" => ") == [line.split(" => ")[0], "-"] for line in boxes)
+    assert all(line.split(" => ")[0][1:].isdigit() for line in boxes)
