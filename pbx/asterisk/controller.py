@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pbx.asterisk import outbox, sync
@@ -47,6 +48,7 @@ class Controller:
         self.settings = settings
         self.factory = factory
         self.etc_dir = etc_dir
+        self._waiting = outbox.WaitingProbe(factory.kw["bind"])
         self._resync = asyncio.Event()
         self.synced = asyncio.Event()  # set after each full sync: tests and `pbx up` wait on it
         self.connects = 0  # AMI sessions opened, and full syncs run: tests see a reconnect here
@@ -55,6 +57,11 @@ class Controller:
         self._retry_s = RETRY_MIN_S
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Until stop: connect, full sync, apply the outbox; on any outage, back off and start over.
+
+        An outage is Asterisk away or restarting, or the store unreachable (a database
+        restart): the intent is safe in the store either way, so the loop only waits,
+        doubling the wait while nothing succeeds."""
         backoff = BACKOFF_MIN_S
         while not stop.is_set():
             try:
@@ -64,18 +71,23 @@ class Controller:
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
                 continue
-            backoff = BACKOFF_MIN_S
             self.connects += 1
+            synced_before = self.full_syncs
             try:
                 await self._serve(ami, stop)
-            except (AmiError, OSError, ConnectionError, asyncio.TimeoutError, asyncio.CancelledError) as error:
+            except (AmiError, OSError, ConnectionError, asyncio.TimeoutError, asyncio.CancelledError,
+                    OperationalError, InterfaceError) as error:
                 # panoramisk cancels the futures of a lost connection: that is not our stop.
                 if isinstance(error, asyncio.CancelledError) and stop.is_set():
                     raise
-                log.warning("lost Asterisk (%r); reconnecting", error)
-                await _sleep_or_stop(stop, BACKOFF_MIN_S)
+                # A sync that worked since connecting means the outage is new: retry soon.
+                backoff = BACKOFF_MIN_S if self.full_syncs > synced_before else min(backoff * 2, BACKOFF_MAX_S)
+                log.warning("lost Asterisk or the store (%r); starting over in %.1fs", error, backoff)
+                self._waiting.close()
+                await _sleep_or_stop(stop, backoff)
             finally:
                 await ami.close()
+        self._waiting.close()
 
     async def _serve(self, ami: Ami, stop: asyncio.Event) -> None:
         # AMI answers before the boot ends; a sync then could reload modules still loading.
@@ -122,14 +134,17 @@ class Controller:
 
     async def apply_outbox(self, ami: Ami) -> bool:
         """Apply one merged batch of waiting changes; False when there was nothing to do."""
+        if not self._waiting():
+            return False
         with transaction(self.factory) as session:
             batch = outbox.next_batch(session)
             if not batch:
                 return False
             files = render(load_snapshot(session), self.settings) if batch.structure else None
             keys, gone = outbox.wanted_keys(session, batch)
-        keys, refused = sync.split_sendable(keys)
-        errors = _line_break_errors(refused)
+        keys, line_breaks = sync.split_sendable(keys)
+        errors = _line_break_errors(line_breaks)
+        refused = ""
         try:
             if files is not None:
                 await sync.apply_files(ami, self.etc_dir, files)
@@ -143,11 +158,12 @@ class Controller:
                 raise  # not a refusal: the rows stay waiting and the reconnect's full sync applies them
             # Asterisk answered but refused: keep the intent, say why, retry later with back-off.
             log.warning("Asterisk refused a change: %s", error)
-            errors.update({number_id: f"Asterisk refused the change: {error}" for number_id in batch.number_ids})
+            refused = f"Asterisk refused the change: {error}"
+            errors.update({number_id: refused for number_id in batch.number_ids})
         with transaction(self.factory) as session:
             outbox.close_batch(session, batch, errors)
-        if errors:
-            self._schedule_retry(errors)
+        if errors or refused:  # a batch of handsets only has no number to carry the error
+            self._schedule_retry(errors or {0: refused})
         return True
 
     def _schedule_retry(self, errors: dict[int, str]) -> None:
@@ -199,6 +215,9 @@ def _line_break_errors(refused: dict[str, str]) -> dict[int, str]:
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    if seconds <= POLL_S:  # the idle poll: a plain sleep, no task per wait (stop is seen next turn)
+        await asyncio.sleep(seconds)
+        return
     try:
         await asyncio.wait_for(stop.wait(), seconds)
     except asyncio.TimeoutError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import Engine, exists, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from pbx.asterisk.live_state import handset_keys, number_keys
@@ -38,6 +38,46 @@ class Batch:
 
 def has_pending(session: Session) -> bool:
     return session.scalar(select(exists().where(OutboxEntry.applied_at.is_(None)))) or False
+
+
+class WaitingProbe:
+    """The controller's idle poll, 200 times a second: is any row waiting?
+
+    One indexed query on one raw DB-API connection kept open: about 30 us a poll, where an
+    ORM session costs 280 us (6% of a core at this rate, on a 2-core node shared with
+    Asterisk). Any database error answers "yes", so the ORM path that follows meets it
+    and reports it properly.
+    """
+
+    SQL = f"SELECT 1 FROM {OutboxEntry.__tablename__} WHERE applied_at IS NULL LIMIT 1"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.connection = None
+
+    def __call__(self) -> bool:
+        try:
+            if self.connection is None:
+                self.connection = self.engine.raw_connection()
+            cursor = self.connection.cursor()
+            try:
+                cursor.execute(self.SQL)
+                found = cursor.fetchone() is not None
+            finally:
+                cursor.close()
+            self.connection.rollback()  # end the read: the next poll sees new commits
+            return found
+        except Exception:  # noqa: BLE001 (any driver's error: reconnect, and let the ORM report it)
+            self.close()
+            return True
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except Exception:  # noqa: BLE001 (already broken)
+                pass
+            self.connection = None
 
 
 def next_batch(session: Session, limit: int | None = BATCH) -> Batch:

@@ -17,7 +17,8 @@ def with_code(world) -> dict:
 def test_r22_the_right_code_lets_the_call_out_with_the_numbers_identity(world, stasis_app):
     alice = with_code(world)
     with world.outside_world() as outside:
-        assert world.call_from_handset(alice["handset"], DESTINATION, dtmf=f"{CODE}#", hold=2).ok
+        # The caller hangs up first (the outside world holds 3 s after answering).
+        assert world.call_from_handset(alice["handset"], DESTINATION, dtmf=f"{CODE}#", hold=1).ok
         (invite,) = outside.wait_invites(1, 10)
 
     assert invite.request_user == DESTINATION
@@ -29,7 +30,7 @@ def test_r22_the_right_code_lets_the_call_out_with_the_numbers_identity(world, s
 def test_r22_a_wrong_code_ends_the_call_and_nothing_goes_out(world, stasis_app):
     alice = with_code(world)
     with world.outside_world() as outside:
-        result = world.call_from_handset(alice["handset"], DESTINATION, dtmf="9999#", hold=8)
+        result = world.call_from_handset(alice["handset"], DESTINATION, dtmf="9999#", hold=12)
         assert result.ok, result
         assert outside.wait_invites(1, 1) == []
 
@@ -41,7 +42,7 @@ def test_r22_a_wrong_code_ends_the_call_and_nothing_goes_out(world, stasis_app):
 def test_r22_a_missing_code_ends_the_call_too(world, stasis_app):
     alice = with_code(world)
     with world.outside_world() as outside:
-        assert world.call_from_handset(alice["handset"], DESTINATION, dtmf="#", hold=8).ok
+        assert world.call_from_handset(alice["handset"], DESTINATION, dtmf="#", hold=12).ok
         assert outside.wait_invites(1, 1) == []
 
     assert [e["result"] for e in audit(world, "authcode.attempt", alice["number"])] == ["missing"]
@@ -50,7 +51,7 @@ def test_r22_a_missing_code_ends_the_call_too(world, stasis_app):
 def test_r22_national_dialling_is_external_too(world, stasis_app):
     alice = with_code(world)
     with world.outside_world() as outside:
-        assert world.call_from_handset(alice["handset"], "07700900456", dtmf=f"{CODE}#", hold=2).ok
+        assert world.call_from_handset(alice["handset"], "07700900456", dtmf=f"{CODE}#", hold=1).ok
         (invite,) = outside.wait_invites(1, 10)
     assert invite.request_user == DESTINATION
 

@@ -136,6 +136,8 @@ def test_r33_asterisk_restarted_while_changes_wait_ends_equal_to_the_store(world
         wait_until(lambda: all(state_of(world, n["number"]) == (NumberStatus.ACTIVE, None) for n in (alice, bob)),
                    RESTART_TIMEOUT_S, "both numbers Active")
         assert astdb_matches_store(world)
+        # One full sync per boot met: it waits for FullyBooted, then syncs once.
+        assert controller.full_syncs == controller.connects
         with world.outside_world() as outside, world.handset_of(alice["handset"]) as desk:
             assert world.call_from_trunk(alice["number"], expect=486).status == 486
             assert world.call_from_trunk(bob["number"]).ok
@@ -143,7 +145,7 @@ def test_r33_asterisk_restarted_while_changes_wait_ends_equal_to_the_store(world
         assert desk.invites == []
 
 
-def test_full_sync_is_idempotent_and_removes_what_the_store_does_not_have(world):
+def test_r33_full_sync_is_idempotent_and_removes_what_the_store_does_not_have(world):
     world.run_with_ami(lambda ami: ami.db_deltree("pbx"))
     world.run_with_ami(lambda ami: ami.db_put("pbx", "num/9999/dnd", "1"))
     first = world.run_with_ami(world.controller.full_sync)
@@ -202,7 +204,7 @@ class LostAmi(RefusingAmi):
     connected = False
 
 
-def test_asterisk_refusal_is_recorded_and_the_intent_kept_until_a_sync_applies_it(world):
+def test_r4_asterisk_refusal_is_recorded_and_the_intent_kept_until_a_sync_applies_it(world):
     bob = world.number(extension="202", occupier="Acme Ltd")
     change(world, bob["number"], forward_always=EXTERNAL)
     assert asyncio.run(world.controller.apply_outbox(RefusingAmi())) is True
@@ -215,7 +217,7 @@ def test_asterisk_refusal_is_recorded_and_the_intent_kept_until_a_sync_applies_i
     assert astdb(world, f"num/{bob['id']}/fwd_always") == EXTERNAL
 
 
-def test_lost_connection_is_not_a_refusal_the_change_stays_waiting(world):
+def test_r4_lost_connection_is_not_a_refusal_the_change_stays_waiting(world):
     bob = world.number(extension="202", occupier="Acme Ltd")
     change(world, bob["number"], dnd="on")
     with pytest.raises(AmiError):

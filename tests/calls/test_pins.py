@@ -6,7 +6,8 @@ from tests.calls.ari_fixtures import stasis_app  # noqa: F401
 from tests.calls.store_checks import audit, number_row, opened_boxes, reset_pin_as_admin, set_custom_pin
 
 NEW_PIN = "482916"
-HOLD_S = 4
+HOLD_S = 4  # the caller hangs up: in the opened box, or while pbx waits for more digits
+ENDED_BY_PBX_S = 12  # longer than anything pbx says before it hangs up: no BYEs crossing
 
 
 def test_r17_first_use_with_the_default_pin_forces_a_new_custom_pin(world, asterisk, stasis_app):
@@ -60,12 +61,12 @@ def test_r18_three_wrong_pins_lock_across_calls_until_an_admin_resets_it(world, 
     # Two wrong in one call, one more in the next: three in a row lock it (R18).
     assert world.call_from_handset(bob["handset"], "*97", dtmf="111111#222222#", hold=1).ok
     assert number_row(world, bob["number"]).pin_locked is False
-    assert world.call_from_handset(bob["handset"], "*97", dtmf="333333#", hold=HOLD_S).ok
+    assert world.call_from_handset(bob["handset"], "*97", dtmf="333333#", hold=ENDED_BY_PBX_S).ok
     row = number_row(world, bob["number"])
     assert row.pin_locked is True and row.failed_pin_count == 3
 
     # A new call, the right PIN: still locked, nothing opens.
-    assert world.call_from_handset(bob["handset"], "*97", dtmf=f"{NEW_PIN}#", hold=HOLD_S).ok
+    assert world.call_from_handset(bob["handset"], "*97", dtmf=f"{NEW_PIN}#", hold=ENDED_BY_PBX_S).ok
     assert opened_boxes(asterisk, mark) == []
     assert [e["result"] for e in audit(world, "pin.attempt", bob["number"])] == [
         "wrong", "wrong", "locked", "locked"]
@@ -84,9 +85,9 @@ def test_r18_a_locked_pin_does_not_sign_in_to_a_handset_either(world, asterisk, 
     set_custom_pin(world, free["number"], NEW_PIN)
     desk = next(h["phone_id"] for h in world.data["handsets"] if h["number"] is None
                 and h["site"] == "London - Old Street")
-    assert world.call_from_handset(desk, "*11", dtmf="204#111111#222222#333333#", hold=HOLD_S).ok
+    assert world.call_from_handset(desk, "*11", dtmf="204#111111#222222#333333#", hold=ENDED_BY_PBX_S).ok
     assert number_row(world, free["number"]).pin_locked is True
 
-    assert world.call_from_handset(desk, "*11", dtmf=f"204#{NEW_PIN}#", hold=HOLD_S).ok
+    assert world.call_from_handset(desk, "*11", dtmf=f"204#{NEW_PIN}#", hold=ENDED_BY_PBX_S).ok
 
     assert number_row(world, free["number"]).handset is None
