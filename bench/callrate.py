@@ -7,8 +7,10 @@ traces: at these rates the trace, not Asterisk, would be what is measured.
 """
 from __future__ import annotations
 
+import os
 import re
 import signal
+import statistics
 import socket
 import subprocess
 import time
@@ -28,6 +30,7 @@ MAX_CALLS_PER_STEP = 6000
 START_RATE, MAX_RATE, RAMP = 100, 1500, 1.25
 BISECT_STEPS = 3
 DRAIN_TIMEOUT_S = 15
+CPU_RATE, CPU_REPEATS = 150, 3  # the CPU-per-call measure: a steady rate, interleaved runs
 
 
 @dataclass
@@ -204,3 +207,29 @@ def find_max_rate(settings: Settings, local: LocalAsterisk, target: str, work: P
             break
         low, high = (rate, high) if step(rate) else (low, rate)
     return search
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_call(settings: Settings, local: LocalAsterisk, targets: list[str], work: Path,
+                 rate: int = CPU_RATE, repeats: int = CPU_REPEATS, report=print) -> dict[str, float]:
+    """Asterisk's CPU milliseconds per call for each target, at a rate well below the edge:
+    the steadiest measure of what the dialplan costs (the median of `repeats` interleaved
+    runs; a run with a failed call does not count)."""
+    pid = local.status()["pid"]
+    samples: dict[str, list[float]] = {target: [] for target in targets}
+    for _ in range(repeats):
+        for target in targets:
+            before = _cpu_seconds(pid)
+            step = run_step(settings, target, rate, work)
+            used = _cpu_seconds(pid) - before
+            _drain(local)
+            if step.ok:
+                samples[target].append(used / step.successful * 1000)
+            report(f"    {target:>16} {rate:5d} calls/s: {step.successful}/{step.calls} ok, "
+                   f"Asterisk CPU {used / max(step.successful, 1) * 1000:.3f} ms per call")
+    return {target: statistics.median(values) if values else float("nan") for target, values in samples.items()}
