@@ -18,7 +18,7 @@ from pbx.services.feature_input import FEATURE_KEYS, TARGET_KEYS, parse_changes
 from pbx.services.lookup import get_number
 from pbx.services.numbers import require_actions_allowed, require_voice_services
 from pbx.services.passwords import hash_secret
-from pbx.store.models import NumberFeatures, NumberStatus, PhoneNumber
+from pbx.store.models import NumberStatus, PhoneNumber
 
 NO_ANSWER_MIN_S, NO_ANSWER_MAX_S = 5, 120
 

@@ -33,19 +33,11 @@ def get_occupier(session: Session, actor: Actor, occupier_id: int) -> Occupier:
     return occupier
 
 
-def find_occupier_by_name(session: Session, name: str) -> Occupier | None:
-    return session.scalar(select(Occupier).where(Occupier.name == name))
-
-
 def get_site(session: Session, site_id: int) -> Site:
     site = session.get(Site, site_id)
     if site is None:
         raise NotFound("That site was not found")
     return site
-
-
-def find_site_by_name(session: Session, name: str) -> Site | None:
-    return session.scalar(select(Site).where(Site.name == name))
 
 
 def get_user(session: Session, actor: Actor, user_id: int) -> User:

@@ -1,7 +1,6 @@
 """R22 on real calls: external calls from a number with an authorization code need the code."""
 from __future__ import annotations
 
-from tests.calls.ari_fixtures import stasis_app  # noqa: F401
 from tests.calls.store_checks import audit
 
 CODE = "4826"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from pbx.services.actor import Actor
 from pbx.services.features import show_features
 from pbx.store import User, transaction
-from tests.calls.ari_fixtures import RunningApp, stasis_app  # noqa: F401
+from tests.calls.ari_fixtures import RunningApp
 from tests.calls.store_checks import audit, number_row
 from tests.sip.instance import settings_env
 

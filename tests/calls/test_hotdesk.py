@@ -5,7 +5,6 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.calls.ari_fixtures import stasis_app  # noqa: F401
 from tests.calls.store_checks import audit, number_row, set_custom_pin
 from tests.sip.messages import SipMessage
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pbx.services.passwords import verify_secret
-from tests.calls.ari_fixtures import stasis_app  # noqa: F401
 from tests.calls.store_checks import audit, number_row, opened_boxes, reset_pin_as_admin, set_custom_pin
 
 NEW_PIN = "482916"

@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import wave
 
-from tests.calls.ari_fixtures import smtp_sink, stasis_app, voicemail_mailer  # noqa: F401
 from tests.calls.store_checks import audit, opened_boxes, set_custom_pin
 from tests.calls.voice import leave_message
 from tests.world import OUTSIDE_CALLER
