@@ -204,6 +204,8 @@ def main() -> None:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         _fail("aborted", 1)
+    except click.exceptions.UsageError as error:
+        _fail(f"{error.format_message()} (see pbx --help)", 2)
     except click.exceptions.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
