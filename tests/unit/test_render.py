@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from pbx import demo
 from pbx.asterisk.live_state import live_state
 from pbx.asterisk.render import render
 from pbx.asterisk.snapshot import load_snapshot
@@ -13,22 +12,14 @@ from pbx.services import assignment, features
 from pbx.services.actor import Actor
 from pbx.services.errors import InvalidInput
 from pbx.settings import Settings
-from pbx.store import Base, NumberStatus, Occupier, PhoneNumber, Site, User, make_engine, make_session_factory, transaction
+from pbx.store import NumberStatus, Occupier, PhoneNumber, Site, User, transaction
 
 EVIL = ['Robert"; DROP', "a;b,c|d", "${SHELL(rm -rf /)}", "x)\\n[evil]", '"quoted"', "$[1+1] & ${EXTEN}"]
 
 
 @pytest.fixture
-def factory():
-    engine = make_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    factory = make_session_factory(engine)
-    with transaction(factory) as session:
-        demo.seed(session)
-        for n in session.scalars(select(PhoneNumber)):
-            if n.status is NumberStatus.PENDING:
-                n.status = NumberStatus.ACTIVE
-    return factory
+def factory(demo_store):
+    return demo_store
 
 
 def _render(factory):

@@ -7,11 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from pbx import demo
 from pbx.asterisk.render import render_voicemail
 from pbx.asterisk.snapshot import load_snapshot
 from pbx.asterisk.voicemail_mail import Recipient, build_email, clean_text, find_recipient, inbox, read_message
-from pbx.store import Base, PhoneNumber, make_engine, make_session_factory, transaction
+from pbx.store import PhoneNumber, transaction
 
 EVIL_CALLER = '"Eve\r\nBcc: everyone@example.com" <+447700900123>'
 
@@ -51,24 +50,17 @@ def test_r23_the_caller_id_cannot_add_a_header(tmp_path):
         assert recording.getnframes() == 8000
 
 
-def test_r23_an_address_that_was_never_validated_is_not_used():
-    engine = make_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    factory = make_session_factory(engine)
+def test_r23_an_address_that_was_never_validated_is_not_used(demo_store):
+    factory = demo_store
     with transaction(factory) as session:
-        demo.seed(session)
         number = session.scalar(select(PhoneNumber).where(PhoneNumber.extension == "204"))
         number.features.voicemail_email = "a@example.com\r\nBcc: everyone@example.com"  # written around the services
         number_id = number.id
     assert find_recipient(factory, number_id) is None
 
 
-def test_r23_mailbox_lines_hold_no_user_string():
-    engine = make_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    factory = make_session_factory(engine)
-    with transaction(factory) as session:
-        demo.seed(session)
+def test_r23_mailbox_lines_hold_no_user_string(demo_store):
+    with transaction(demo_store) as session:
         text = render_voicemail(load_snapshot(session))
     boxes = [line for line in text.splitlines() if "=>" in line]
     assert boxes and all(line.split(" => ") == [line.split(" => ")[0], "-"] for line in boxes)
