@@ -12,11 +12,11 @@ from flask import flash, g, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from pbx.services import directory
-from pbx.services.errors import PbxError, RuleBroken
+from pbx.services.errors import PbxError
 from pbx.services.features import features_dict, update_features
 from pbx.services.feature_input import FLAG_KEYS, TARGET_KEYS
 from pbx.services.lookup import get_number
-from pbx.services.numbers import require_actions_allowed, require_voice_services
+from pbx.services.guards import why_read_only
 from webui.access import current_actor
 from webui.present import STATUS_LABELS
 from webui.store import unit_of_work
@@ -53,12 +53,8 @@ def changes_from_values(values: dict[str, Any]) -> dict[str, Any]:
 
 def _why_read_only(number) -> str | None:
     """R2, R5, R6, as the services word them."""
-    try:
-        require_voice_services(number.occupier)
-        require_actions_allowed(number)
-    except RuleBroken as refusal:
-        return refusal.message
-    return None
+    refusal = why_read_only(number)
+    return refusal.message if refusal is not None else None
 
 
 def handle(number_id: int, back_url: str, back_label: str):

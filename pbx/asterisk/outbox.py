@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from pbx.asterisk.live_state import handset_keys, number_keys
 from pbx.asterisk.snapshot import HandsetView, number_view
+from pbx.services.live import is_live
 from pbx.store.models import (
     Handset, NumberFeatures, NumberStatus, OutboxEntry, OutboxKind, PhoneNumber, utcnow,
 )
@@ -107,7 +108,7 @@ def wanted_keys(session: Session, batch: Batch) -> tuple[dict[str, str], list[st
             joinedload(PhoneNumber.features).joinedload(NumberFeatures.cli_number))).unique()
         for number in numbers:
             found.add(number.id)
-            if number.status is NumberStatus.RESERVED or not number.occupier.voice_services_active:
+            if not is_live(number):
                 gone.append(f"num/{number.id}")
             else:
                 keys.update(number_keys(number_view(number)))

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from pbx.store.models import DEFAULT_NO_ANSWER_SECONDS, Handset, NumberStatus, Occupier, PhoneNumber, Site
+from pbx.services.live import is_live
+from pbx.store.models import DEFAULT_NO_ANSWER_SECONDS, Handset, Occupier, PhoneNumber, Site
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def number_view(number: PhoneNumber) -> NumberView:
     ) if f is not None else NumberFeaturesView()
     return NumberView(
         id=number.id, e164=number.e164, extension=number.extension, occupier_id=number.occupier_id,
-        site_id=number.site_id, live=number.status is not NumberStatus.RESERVED, is_main=number.is_main,
+        site_id=number.site_id, live=is_live(number), is_main=number.is_main,
         main_destination=number.main_destination or "",
         handset=number.handset.phone_id if number.handset else "", label=label, features=features,
     )

@@ -32,7 +32,8 @@ from pbx.asterisk.ami import Ami, AmiError
 from pbx.mail_settings import MailSettings
 from pbx.settings import Settings
 from pbx.store.db import transaction
-from pbx.store.models import NumberStatus, PhoneNumber
+from pbx.services.live import is_live
+from pbx.store.models import PhoneNumber
 
 log = logging.getLogger("pbx.voicemail_mail")
 BOX = re.compile(r"n([0-9]+)")
@@ -110,7 +111,7 @@ def build_email(message: Message, to: Recipient, sender: str) -> EmailMessage:
 def find_recipient(factory: sessionmaker[Session], number_id: int) -> Recipient | None:
     with transaction(factory) as session:
         number = session.get(PhoneNumber, number_id)
-        if number is None or number.status is NumberStatus.RESERVED or number.features is None:
+        if number is None or not is_live(number) or number.features is None:
             return None
         raw = number.features.voicemail_email
         if not raw:

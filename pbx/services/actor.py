@@ -1,4 +1,4 @@
-"""Who is acting, so every service can scope its queries by tenant (R3)."""
+"""Who is acting, so every service can scope its queries by tenant (R3) and check rights once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,26 +9,50 @@ from pbx.store.models import Role, User
 
 @dataclass(frozen=True)
 class Actor:
+    """A person or process on whose behalf a service runs.
+
+    Four kinds: the system (operator staff at the CLI, the demo seeder: operator
+    rights), a signed-in user with a role, and a handset: the person at a desk phone
+    who acts for one number, the one logged in there or the one whose PIN they just
+    proved (R16). A handset can do what that number's own user can, never more.
+    """
+
     label: str
-    role: Role | None  # None: the system itself (controller, CLI run by the operator's staff)
+    role: Role | None  # None: the system or a handset
     user_id: int | None = None
     occupier_id: int | None = None
+    phone_id: str | None = None  # set for a handset
+    number_id: int | None = None  # a handset's number: the only one it may act on
 
     @classmethod
-    def system(cls, label: str = "system") -> "Actor":
+    def system(cls, label: str = "system") -> Actor:
         return cls(label=label, role=None)
 
     @classmethod
-    def of(cls, user: User) -> "Actor":
+    def of(cls, user: User) -> Actor:
         return cls(label=user.email, role=user.role, user_id=user.id, occupier_id=user.occupier_id)
+
+    @classmethod
+    def handset(cls, phone_id: str, occupier_id: int | None, number_id: int | None) -> Actor:
+        return cls(label=f"handset {phone_id}", role=None, occupier_id=occupier_id, phone_id=phone_id,
+                   number_id=number_id)
+
+    @property
+    def is_handset(self) -> bool:
+        return self.phone_id is not None
 
     @property
     def is_operator(self) -> bool:
-        return self.role is None or self.role is Role.OPERATOR_ADMIN
+        return (self.role is None and not self.is_handset) or self.role is Role.OPERATOR_ADMIN
 
     @property
     def is_occupier_admin(self) -> bool:
         return self.role is Role.OCCUPIER_ADMIN
+
+    @property
+    def is_admin(self) -> bool:
+        """The operator or an occupier admin: may manage every number it can see."""
+        return self.is_operator or self.is_occupier_admin
 
     def require_operator(self) -> None:
         if not self.is_operator:
@@ -36,6 +60,12 @@ class Actor:
 
     def can_see_occupier(self, occupier_id: int) -> bool:
         return self.is_operator or self.occupier_id == occupier_id
+
+    def holds(self, number_id: int, number_user_id: int | None) -> bool:
+        """R30, R16: a user's own number; a handset's number."""
+        if self.is_handset:
+            return self.number_id == number_id
+        return self.user_id is not None and self.user_id == number_user_id
 
     def check_occupier(self, occupier_id: int, what: str = "That") -> None:
         """R3: another occupier's things are not found, not forbidden, so ids leak nothing."""

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx import validation
-from pbx.services import journal
+from pbx.services import audit, outbox
 from pbx.services.actor import Actor
 from pbx.services.errors import Forbidden, InvalidInput, RuleBroken
 from pbx.services.feature_input import FEATURE_KEYS, TARGET_KEYS, parse_changes
 from pbx.services.lookup import get_number
-from pbx.services.numbers import require_actions_allowed, require_voice_services
+from pbx.services.guards import Who, number_to_act_on
 from pbx.services.passwords import hash_secret
 from pbx.store.models import NumberStatus, PhoneNumber
 
@@ -43,20 +43,16 @@ def features_dict(number: PhoneNumber) -> dict[str, Any]:
     }
 
 
-def _check_rights(actor: Actor, number: PhoneNumber, changes: dict[str, Any]) -> None:
-    """R30: a user changes their own number's features; R22: the authorization code is the operator's."""
+def _check_rights(actor: Actor, changes: dict[str, Any]) -> None:
+    """R22: the authorization code is the operator's."""
     if "authorization_code" in changes and not actor.is_operator:
         raise Forbidden("Only the operator can set the authorization code")
-    if not (actor.is_operator or actor.is_occupier_admin or number.user_id == actor.user_id):
-        raise Forbidden("You can change only your own number's features")
 
 
 def update_features(session: Session, actor: Actor, number_id: int, raw: dict[str, Any]) -> PhoneNumber:
     changes = parse_changes(raw)
-    number = get_number(session, actor, number_id)
-    require_voice_services(number.occupier)
-    require_actions_allowed(number)
-    _check_rights(actor, number, changes)
+    number = number_to_act_on(session, actor, number_id, Who.HOLDER)
+    _check_rights(actor, changes)
     f = number.features
     new = {key: getattr(f, key) for key in (*TARGET_KEYS, "no_answer_seconds", "voicemail", "voicemail_email",
                                             "hide_caller_id", "call_waiting", "dnd")}
@@ -83,8 +79,8 @@ def update_features(session: Session, actor: Actor, number_id: int, raw: dict[st
     _refuse_forward_loop(session, number, new["forward_always"])
     for key, value in new.items():
         setattr(f, key, value)
-    journal.number_changed(session, number)
-    journal.audit(session, actor, "number.features", number=number,
+    outbox.number_changed(session, number)
+    audit.record(session, actor, "number.features", number=number,
                   changed=sorted(changes), **{k: v for k, v in changes.items() if k != "authorization_code"})
     return number
 

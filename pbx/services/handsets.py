@@ -3,21 +3,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from pbx.services import journal
+from pbx.services import audit, outbox
 from pbx.services.actor import Actor
-from pbx.services.errors import Conflict, Forbidden, RuleBroken
-from pbx.services.lookup import get_handset_at_site, get_number
-from pbx.services.numbers import require_actions_allowed, require_voice_services
+from pbx.services.errors import Conflict, RuleBroken
+from pbx.services.guards import number_to_act_on
+from pbx.services.lookup import get_handset_at_site
 from pbx.store.models import OutboxKind, PhoneNumber
 
 
 def log_in_handset(session: Session, actor: Actor, number_id: int, phone_id: str) -> PhoneNumber:
     """R15: one number per handset; a taken handset is refused with who holds it."""
-    if not (actor.is_operator or actor.is_occupier_admin):
-        raise Forbidden("Only an occupier admin can log numbers in to handsets")
-    number = get_number(session, actor, number_id)
-    require_voice_services(number.occupier)
-    require_actions_allowed(number)
+    number = number_to_act_on(session, actor, number_id, what="log numbers in to handsets")
     return log_in(session, actor, number, phone_id)
 
 
@@ -34,20 +30,16 @@ def log_in(session: Session, actor: Actor, number: PhoneNumber, phone_id: str) -
     if previous is not None and previous.id != handset.id:
         previous.number = None
         session.flush()
-        journal.enqueue(session, OutboxKind.HANDSET, previous.id)
+        outbox.enqueue(session, OutboxKind.HANDSET, previous.id)
     handset.number = number
-    journal.enqueue(session, OutboxKind.HANDSET, handset.id)
-    journal.number_changed(session, number)
-    journal.audit(session, actor, "handset.login", number=number, phone_id=handset.phone_id)
+    outbox.enqueue(session, OutboxKind.HANDSET, handset.id)
+    outbox.number_changed(session, number)
+    audit.record(session, actor, "handset.login", number=number, phone_id=handset.phone_id)
     return number
 
 
 def log_out_handset(session: Session, actor: Actor, number_id: int) -> PhoneNumber:
-    if not (actor.is_operator or actor.is_occupier_admin):
-        raise Forbidden("Only an occupier admin can log numbers out of handsets")
-    number = get_number(session, actor, number_id)
-    require_voice_services(number.occupier)
-    require_actions_allowed(number)
+    number = number_to_act_on(session, actor, number_id, what="log numbers out of handsets")
     return log_out(session, actor, number)
 
 
@@ -56,7 +48,7 @@ def log_out(session: Session, actor: Actor, number: PhoneNumber) -> PhoneNumber:
     if handset is None:
         raise RuleBroken("R15", f"{number.e164} is not logged in to a handset")
     handset.number = None
-    journal.enqueue(session, OutboxKind.HANDSET, handset.id)
-    journal.number_changed(session, number)
-    journal.audit(session, actor, "handset.logout", number=number, phone_id=handset.phone_id)
+    outbox.enqueue(session, OutboxKind.HANDSET, handset.id)
+    outbox.number_changed(session, number)
+    audit.record(session, actor, "handset.logout", number=number, phone_id=handset.phone_id)
     return number

@@ -13,8 +13,7 @@ def get_number(session: Session, actor: Actor, number_id: int) -> PhoneNumber:
     number = session.get(PhoneNumber, number_id)
     if number is None or not actor.can_see_occupier(number.occupier_id):
         raise NotFound("That phone number was not found")
-    if actor.role is not None and not actor.is_operator and not actor.is_occupier_admin \
-            and number.user_id != actor.user_id:
+    if not actor.is_admin and not actor.holds(number.id, number.user_id):
         raise NotFound("That phone number was not found")
     return number
 

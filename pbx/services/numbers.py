@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from pbx.services.actor import Actor
-from pbx.services.errors import NotFound, RuleBroken
+from pbx.services.errors import NotFound
 from pbx.services.lookup import get_occupier
-from pbx.store.models import NumberStatus, Occupier, PhoneNumber, Site
+from pbx.store.models import NumberStatus, PhoneNumber, Site
 
 
 @dataclass(frozen=True)
@@ -34,20 +34,6 @@ def assigned_to(number: PhoneNumber) -> AssignedTo:
 def actions_allowed(number: PhoneNumber) -> bool:
     """R6: actions exist only for Active numbers that are not the main number."""
     return number.status is NumberStatus.ACTIVE and not number.is_main
-
-
-def require_actions_allowed(number: PhoneNumber) -> None:
-    """R5, R6. A Pending number still takes changes: they queue behind the one being applied."""
-    if number.is_main:
-        raise RuleBroken("R5", "The main number is read-only")
-    if number.status is NumberStatus.RESERVED:
-        raise RuleBroken("R6", f"{number.e164} is reserved: it must be activated first")
-
-
-def require_voice_services(occupier: Occupier) -> None:
-    """R2."""
-    if not occupier.voice_services_active:
-        raise RuleBroken("R2", f"{occupier.name} does not have active voice services")
 
 
 def occupier_sites(session: Session, actor: Actor, occupier_id: int) -> list[Site]:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx import validation
-from pbx.services import journal
+from pbx.services import audit, outbox
 from pbx.services.actor import Actor
 from pbx.services.errors import Conflict, InvalidInput, RuleBroken
 from pbx.services.lookup import get_number, get_occupier, get_site
@@ -36,7 +36,7 @@ def create_site(session: Session, actor: Actor, operator: Operator, name: str, c
     site = Site(operator=operator, name=clean, country=country.upper())
     session.add(site)
     session.flush()
-    journal.audit(session, actor, "site.create", site=clean)
+    audit.record(session, actor, "site.create", site=clean)
     return site
 
 
@@ -51,7 +51,7 @@ def create_occupier(session: Session, actor: Actor, operator: Operator, name: st
     occupier = Occupier(operator=operator, name=clean, voice_services_active=voice_services, sites=list(sites))
     session.add(occupier)
     session.flush()
-    journal.audit(session, actor, "occupier.create", occupier_id=occupier.id, name=clean)
+    audit.record(session, actor, "occupier.create", occupier_id=occupier.id, name=clean)
     return occupier
 
 
@@ -61,11 +61,11 @@ def set_voice_services(session: Session, actor: Actor, occupier_id: int, active:
     occupier = get_occupier(session, actor, occupier_id)
     occupier.voice_services_active = active
     # Its numbers appear in or vanish from the rendered routes and the live state.
-    journal.enqueue(session, OutboxKind.STRUCTURE)
+    outbox.enqueue(session, OutboxKind.STRUCTURE)
     for number in occupier.numbers:
         if number.status is not NumberStatus.RESERVED:
-            journal.number_changed(session, number)
-    journal.audit(session, actor, "occupier.voice_services", occupier_id=occupier.id, active=active)
+            outbox.number_changed(session, number)
+    audit.record(session, actor, "occupier.voice_services", occupier_id=occupier.id, active=active)
     return occupier
 
 
@@ -88,7 +88,7 @@ def create_user(session: Session, actor: Actor, operator: Operator, occupier: Oc
                 email=clean_email, password_hash=hash_secret(password), role=role)
     session.add(user)
     session.flush()
-    journal.audit(session, actor, "user.create", occupier_id=occupier.id if occupier else None, email=clean_email)
+    audit.record(session, actor, "user.create", occupier_id=occupier.id if occupier else None, email=clean_email)
     return user
 
 
@@ -112,7 +112,7 @@ def allocate_number(session: Session, actor: Actor, occupier_id: int, site_id: i
                          status=NumberStatus.RESERVED, default_pin=pin, features=NumberFeatures())
     session.add(number)
     session.flush()
-    journal.audit(session, actor, "number.allocate", number=number, e164=number_text, extension=ext)
+    audit.record(session, actor, "number.allocate", number=number, e164=number_text, extension=ext)
     return number
 
 
@@ -122,8 +122,8 @@ def activate_number(session: Session, actor: Actor, number_id: int) -> PhoneNumb
     if number.status is not NumberStatus.RESERVED:
         raise RuleBroken("R4", f"{number.e164} is already active")
     number.status = NumberStatus.ACTIVE
-    journal.number_changed(session, number, structure=True)
-    journal.audit(session, actor, "number.activate", number=number)
+    outbox.number_changed(session, number, structure=True)
+    audit.record(session, actor, "number.activate", number=number)
     return number
 
 
@@ -138,15 +138,15 @@ def set_main_number(session: Session, actor: Actor, number_id: int, destination:
         PhoneNumber.is_main.is_(True), PhoneNumber.id != number.id))
     for other in others:
         other.is_main = False
-        journal.number_changed(session, other)
+        outbox.number_changed(session, other)
     session.flush()  # the old main number steps down before the unique index sees the new one
     number.is_main = True
     number.user_id = None
     number.main_destination = validation.dial_target(destination, "destination") if destination else None
     if number.main_destination == number.extension or number.main_destination == number.e164:
         raise InvalidInput("destination", "the main number cannot ring itself")
-    journal.number_changed(session, number, structure=True)
-    journal.audit(session, actor, "number.set_main", number=number, destination=number.main_destination)
+    outbox.number_changed(session, number, structure=True)
+    audit.record(session, actor, "number.set_main", number=number, destination=number.main_destination)
     return number
 
 
@@ -163,6 +163,6 @@ def register_handset(session: Session, actor: Actor, site_id: int, phone_id: str
     handset = Handset(phone_id=clean, site=site, sip_password=password)
     session.add(handset)
     session.flush()
-    journal.enqueue(session, OutboxKind.STRUCTURE)
-    journal.audit(session, actor, "handset.register", phone_id=clean, site=site.name)
+    outbox.enqueue(session, OutboxKind.STRUCTURE)
+    audit.record(session, actor, "handset.register", phone_id=clean, site=site.name)
     return handset

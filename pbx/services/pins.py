@@ -10,11 +10,9 @@ from enum import Enum
 
 from sqlalchemy.orm import Session
 
-from pbx.services import journal
+from pbx.services import audit
 from pbx.services.actor import Actor
-from pbx.services.errors import Forbidden
-from pbx.services.lookup import get_number
-from pbx.services.numbers import require_actions_allowed, require_voice_services
+from pbx.services.guards import number_to_act_on
 from pbx.services.passwords import hash_secret, verify_secret
 from pbx.services.pin_policy import check_custom_pin
 from pbx.store.models import PhoneNumber
@@ -32,7 +30,7 @@ class PinCheck(str, Enum):
 def check_pin(session: Session, actor: Actor, number: PhoneNumber, pin: str) -> PinCheck:
     """R16-R18. The caller (ARI) must hold a row lock or a transaction on the number."""
     if number.pin_locked:
-        journal.audit(session, actor, "pin.attempt", number=number, result="locked")
+        audit.record(session, actor, "pin.attempt", number=number, result="locked")
         return PinCheck.LOCKED
     if number.custom_pin_hash is None:
         ok, result = pin == number.default_pin, PinCheck.MUST_CHANGE
@@ -46,7 +44,7 @@ def check_pin(session: Session, actor: Actor, number: PhoneNumber, pin: str) -> 
         if number.failed_pin_count >= MAX_FAILED_ATTEMPTS:
             number.pin_locked = True
             result = PinCheck.LOCKED
-    journal.audit(session, actor, "pin.attempt", number=number, result=result.value)
+    audit.record(session, actor, "pin.attempt", number=number, result=result.value)
     return result
 
 
@@ -55,18 +53,14 @@ def set_custom_pin(session: Session, actor: Actor, number: PhoneNumber, pin: str
     check_custom_pin(pin, default_pin=number.default_pin, extension=number.extension)
     number.custom_pin_hash = hash_secret(pin)
     number.failed_pin_count = 0
-    journal.audit(session, actor, "pin.set_custom", number=number)
+    audit.record(session, actor, "pin.set_custom", number=number)
 
 
 def reset_pin(session: Session, actor: Actor, number_id: int) -> PhoneNumber:
     """R14: back to the default PIN, unlocked."""
-    if not (actor.is_operator or actor.is_occupier_admin):
-        raise Forbidden("Only an occupier admin can reset a PIN")
-    number = get_number(session, actor, number_id)
-    require_voice_services(number.occupier)
-    require_actions_allowed(number)
+    number = number_to_act_on(session, actor, number_id, what="reset a PIN")
     number.custom_pin_hash = None
     number.failed_pin_count = 0
     number.pin_locked = False
-    journal.audit(session, actor, "pin.reset", number=number)
+    audit.record(session, actor, "pin.reset", number=number)
     return number

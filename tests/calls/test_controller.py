@@ -18,7 +18,7 @@ from pbx.asterisk.controller import label_changes
 from pbx.asterisk.handset_label import label_pushes
 from pbx.asterisk.live_state import live_state
 from pbx.asterisk.snapshot import load_snapshot
-from pbx.services import assignment, features, journal
+from pbx.services import assignment, features, outbox
 from pbx.services.actor import Actor
 from pbx.store import NumberStatus, OutboxEntry, PhoneNumber, transaction
 from tests.calls.test_features import EXTERNAL, astdb
@@ -169,7 +169,7 @@ def test_ami_value_with_cr_lf_is_refused_and_recorded_on_the_number(world):
         session.execute(update(PhoneNumber).where(PhoneNumber.id == carol["id"]).values(label_first=INJECTION))
         number = session.get(PhoneNumber, carol["id"])
         number.features.dnd = True
-        journal.number_changed(session, number)
+        outbox.number_changed(session, number)
     world.apply()
     status, error = state_of(world, carol["number"])
     assert status is NumberStatus.PENDING and "line break" in error and "label" in error

@@ -15,12 +15,14 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pbx.services import features, handsets, journal, pins
+from pbx.services import audit as audit_log
+from pbx.services import features, handsets, pins
 from pbx.services.actor import Actor
-from pbx.services.numbers import require_actions_allowed, require_voice_services
+from pbx.services.guards import why_read_only
+from pbx.services.live import is_personal, personal_clause
 from pbx.services.passwords import verify_secret
 from pbx.store.db import transaction
-from pbx.store.models import Handset, NumberStatus, Occupier, PhoneNumber
+from pbx.store.models import Handset, PhoneNumber
 from pbx.validation import EMERGENCY_NUMBERS
 
 Factory = sessionmaker[Session]
@@ -70,17 +72,11 @@ def find_desk(factory: Factory, phone_id: str) -> Desk | None:
         if handset is None:
             return None
         number = handset.number
-        usable = number is not None and _usable(number)
+        usable = number is not None and is_personal(number)
         local = {d for d in handset.site.local_emergency.replace(",", " ").split() if d.isdigit()}
         return Desk(handset.phone_id, handset.site_id, handset.site.country, frozenset(EMERGENCY_NUMBERS | local),
                     number.id if usable else None, number.occupier_id if usable else None,
                     number.extension if usable else None)
-
-
-def _usable(number: PhoneNumber) -> bool:
-    """A number a person can act on from a phone: live, not the main number, voice services on."""
-    return (number.status is not NumberStatus.RESERVED and not number.is_main
-            and number.occupier.voice_services_active)
 
 
 def dialled_e164(digits: str, country: str) -> str | None:
@@ -105,9 +101,7 @@ def find_numbers(factory: Factory, desk: Desk, digits: str, own_occupier: bool) 
     """
     if not digits.isdigit():
         return []
-    query = select(PhoneNumber).join(Occupier).where(
-        PhoneNumber.is_main.is_(False), PhoneNumber.status != NumberStatus.RESERVED,
-        Occupier.voice_services_active.is_(True))
+    query = select(PhoneNumber).where(personal_clause())
     if own_occupier and desk.occupier_id is not None:
         query = query.where(PhoneNumber.occupier_id == desk.occupier_id)
     else:
@@ -139,15 +133,16 @@ def set_custom_pin(factory: Factory, phone_id: str, number_id: int, pin: str) ->
 def audit(factory: Factory, phone_id: str, action: str, number_id: int | None, **detail: Any) -> None:
     with transaction(factory) as session:
         number = session.get(PhoneNumber, number_id) if number_id is not None else None
-        journal.audit(session, actor_for(phone_id), action, number=number, phone_id=phone_id, **detail)
+        audit_log.record(session, actor_for(phone_id), action, number=number, phone_id=phone_id, **detail)
 
 
 def log_in(factory: Factory, phone_id: str, number_id: int) -> None:
     """R15 from the phone (*11): the same rule as the portal (pbx.services.handsets.log_in)."""
     with transaction(factory) as session:
         number = _locked_number(session, number_id)
-        require_voice_services(number.occupier)
-        require_actions_allowed(number)
+        refusal = why_read_only(number)
+        if refusal is not None:
+            raise refusal
         handsets.log_in(session, actor_for(phone_id), number, phone_id)
 
 
@@ -190,6 +185,6 @@ def check_authorization_code(factory: Factory, phone_id: str, number_id: int, co
         hashed = number.features.authorization_code_hash if number is not None and number.features else None
         ok = bool(code) and verify_secret(hashed, code)
         result = "ok" if ok else ("missing" if not code else "wrong")
-        journal.audit(session, actor_for(phone_id), "authcode.attempt", number=number,
+        audit_log.record(session, actor_for(phone_id), "authcode.attempt", number=number,
                       result=result, destination=destination)
         return ok
