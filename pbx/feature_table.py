@@ -52,6 +52,24 @@ class Feature:
     minimum: int | None = None
     maximum: int | None = None
     hidden_by: str | None = None  # R24: the flag that overrides it (the form hides it, with a note)
+    name: str | None = None       # the feature in a message, when the label alone needs its section
+    field_label: str | None = None  # the label of the value's own input, for a feature with a toggle
+    part_of: str | None = None    # shown inside that feature's row (the form, the details pop-up)
+
+    @property
+    def title(self) -> str:
+        """How messages name the feature: the words of the page, with the section when needed."""
+        return self.name or self.label
+
+    @property
+    def toggled(self) -> bool:
+        """A value that is off when empty (None): the form shows a toggle and the value's own input."""
+        return self.kind in (Kind.TARGET, Kind.EMAIL, Kind.NUMBER, Kind.SECRET)
+
+    @property
+    def in_form(self) -> bool:
+        """The features page shows it; an operator-only feature is set by the operator's CLI or API."""
+        return not self.operator_only
 
 
 @dataclass(frozen=True)
@@ -68,22 +86,24 @@ class Exclusion:
 FEATURES: tuple[Feature, ...] = (
     Feature("forward_always", Kind.TARGET, "Always", "Forward all calls.", Group.FORWARDING,
             column="forward_always", astdb="fwd_always", on_code="*72", off_code="*73",
-            sound="call-fwd-unconditional"),
+            sound="call-fwd-unconditional", name="Forward always", field_label="Forward to"),
     Feature("forward_busy", Kind.TARGET, "Busy",
             "When the line is on another call. Cannot be used with Call waiting: a call either waits or is "
             "forwarded.", Group.FORWARDING,
-            column="forward_busy", astdb="fwd_busy", on_code="*90", off_code="*91", sound="call-fwd-on-busy"),
+            column="forward_busy", astdb="fwd_busy", on_code="*90", off_code="*91", sound="call-fwd-on-busy",
+            name="Forward on busy", field_label="Forward to"),
     Feature("forward_no_answer", Kind.TARGET, "No answer",
             "When the call is not answered in time (three rings are about 18 seconds).", Group.FORWARDING,
             column="forward_no_answer", astdb="fwd_noanswer", on_code="*52", off_code="*53",
-            sound="call-fwd-no-ans"),
+            sound="call-fwd-no-ans", name="Forward on no answer", field_label="Forward to"),
     Feature("no_answer_seconds", Kind.SECONDS, "After (seconds)", "How long the handset rings first.",
             Group.FORWARDING, column="no_answer_seconds", default=DEFAULT_NO_ANSWER_SECONDS, astdb="ring",
-            minimum=NO_ANSWER_MIN_S, maximum=NO_ANSWER_MAX_S),
+            minimum=NO_ANSWER_MIN_S, maximum=NO_ANSWER_MAX_S, name="No answer after (seconds)",
+            part_of="forward_no_answer"),
     Feature("voicemail", Kind.FLAG, "Voicemail", "Callers can leave a message.", Group.VOICEMAIL,
             column="voicemail", default=True, astdb="vm", main_value=False),
     Feature("voicemail_email", Kind.EMAIL, "Voicemail to email", "Each message is sent with its audio attached.",
-            Group.VOICEMAIL, column="voicemail_email"),
+            Group.VOICEMAIL, column="voicemail_email", field_label="Email address"),
     Feature("hide_caller_id", Kind.FLAG, "Hide caller ID",
             "Your number is hidden on outgoing calls. This overrides CLI.", Group.CALLS,
             column="hide_caller_id", default=False, astdb="hide"),
@@ -95,7 +115,7 @@ FEATURES: tuple[Feature, ...] = (
             "Every call goes to voicemail; if voicemail is off, callers hear an engaged tone.", Group.CALLS,
             column="dnd", default=False, astdb="dnd", on_code="*78", off_code="*79", sound="do-not-disturb"),
     Feature("cli", Kind.NUMBER, "CLI", "The number shown as caller ID on outgoing calls.", Group.CALLS,
-            column="cli_number_id", astdb="cli", hidden_by="hide_caller_id"),
+            column="cli_number_id", astdb="cli", hidden_by="hide_caller_id", field_label="Number to be displayed"),
     Feature("authorization_code", Kind.SECRET, "Authorization code",
             "Outgoing external calls need this code (set by your operator).", Group.CALLS,
             column="authorization_code_hash", astdb="authcode", operator_only=True),
@@ -111,6 +131,11 @@ EXCLUSIONS: tuple[Exclusion, ...] = (
               ("forward_always", "forward_busy", "forward_no_answer"),
               "Call forwarding is disabled for a number with an authorization code"),
 )
+
+
+# The number's one-read key `num/<id>/call` (dialplan pbx-number, the fast path): these keys, in this
+# order, joined by commas. Features' AstDB keys mixed with the number's own (main_dest, handset).
+CALL_FIELDS = ("main_dest", "fwd_always", "dnd", "handset", "ring", "cw")
 
 
 def feature(key: str) -> Feature:
@@ -130,3 +155,9 @@ def feature_codes() -> dict[str, tuple[Feature, bool]]:
         if f.off_code:
             codes[f.off_code] = (f, False)
     return codes
+
+
+# The features some code needs by name: the loop check follows unconditional forwards (R20), and the
+# voicemail mailer sends to the address (R23).
+FORWARD_ALWAYS = BY_KEY["forward_always"]
+VOICEMAIL_EMAIL = BY_KEY["voicemail_email"]

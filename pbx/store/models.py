@@ -27,6 +27,9 @@ from sqlalchemy import (
 from sqlalchemy import text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from pbx.feature_table import FEATURES, Kind
+from pbx.store import feature_columns
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -194,42 +197,26 @@ class Handset(Base):
         return self.phone_id
 
 
-DEFAULT_NO_ANSWER_SECONDS = 18
-
-
 class NumberFeatures(Base):
-    """R20-R27: the per-number features, each read by the dialplan at call time."""
+    """R20-R27: the per-number features, each read by the dialplan at call time.
+
+    One column per feature of pbx.feature_table, added below the class.
+    """
 
     __tablename__ = "number_features"
-    __table_args__ = (
-        # R21 and R22 hold even against a buggy writer.
-        CheckConstraint("NOT (forward_busy IS NOT NULL AND call_waiting)", name="r21_busy_forward_or_waiting"),
-        CheckConstraint(
-            "authorization_code_hash IS NULL OR (forward_always IS NULL AND forward_busy IS NULL"
-            " AND forward_no_answer IS NULL)",
-            name="r22_no_forwarding_with_authorization_code",
-        ),
-        CheckConstraint("no_answer_seconds BETWEEN 5 AND 120", name="no_answer_seconds_range"),
-    )
+    __table_args__ = feature_columns.check_constraints()
 
     number_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id", ondelete="CASCADE"),
                                            primary_key=True)
-    forward_always: Mapped[str | None] = mapped_column(String(16))
-    forward_busy: Mapped[str | None] = mapped_column(String(16))
-    forward_no_answer: Mapped[str | None] = mapped_column(String(16))
-    no_answer_seconds: Mapped[int] = mapped_column(Integer, default=DEFAULT_NO_ANSWER_SECONDS)
-    voicemail: Mapped[bool] = mapped_column(Boolean, default=True)
-    voicemail_email: Mapped[str | None] = mapped_column(String(254))
-    hide_caller_id: Mapped[bool] = mapped_column(Boolean, default=False)
-    call_waiting: Mapped[bool] = mapped_column(Boolean, default=True)
-    dnd: Mapped[bool] = mapped_column(Boolean, default=False)
-    # None: calls show the number's own E.164 number.
-    cli_number_id: Mapped[int | None] = mapped_column(ForeignKey("phone_number.id", ondelete="SET NULL"))
-    # An argon2 hash: the code itself is never stored (R22).
-    authorization_code_hash: Mapped[str | None] = mapped_column(String(200))
 
     number: Mapped[PhoneNumber] = relationship(back_populates="features", foreign_keys=[number_id])
-    cli_number: Mapped[PhoneNumber | None] = relationship(foreign_keys=[cli_number_id])
+
+
+for _feature in FEATURES:
+    setattr(NumberFeatures, _feature.column, feature_columns.column(_feature))
+    if _feature.kind is Kind.NUMBER:
+        setattr(NumberFeatures, feature_columns.related(_feature),
+                relationship(PhoneNumber, foreign_keys=[getattr(NumberFeatures, _feature.column)]))
 
 
 class AuditEntry(Base):
