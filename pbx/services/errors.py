@@ -24,6 +24,7 @@ class InvalidInput(PbxError):
     def __init__(self, field: str, message: str, label: str | None = None) -> None:
         super().__init__(f"{label or field.replace('_', ' ').capitalize()}: {message}")
         self.field = field
+        self.reason = message  # what is wrong, without the field's name
 
 
 class FieldErrors(InvalidInput):
@@ -39,6 +40,7 @@ class FieldErrors(InvalidInput):
         field, message = next(iter(errors.items()))
         PbxError.__init__(self, message)
         self.field = field
+        self.reason = message
         self.errors = dict(errors)
 
     @classmethod
