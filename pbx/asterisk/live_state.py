@@ -5,18 +5,30 @@ applying a change is only DBPut: no delete, and no moment when a key is missing.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from pbx.asterisk.snapshot import HandsetView, NumberView, Snapshot
+from pbx.feature_table import CALL_FIELDS, FEATURES, Feature, Kind
 
 FAMILY = "pbx"
-CALL_FIELDS = ("main_dest", "fwd_always", "dnd", "handset", "ring", "cw")
+__all__ = ["CALL_FIELDS", "FAMILY", "handset_keys", "live_state", "number_keys"]
 
 
-def _flag(value: bool) -> str:
-    return "1" if value else ""
+def _astdb_value(f: Feature, value: Any) -> str:
+    """Flags (and a secret's being set) are "1" or ""; everything else its text, "" meaning off."""
+    if f.kind in (Kind.FLAG, Kind.SECRET):
+        return "1" if value else ""
+    return str(value)
+
+
+def feature_keys(number: NumberView) -> dict[str, str]:
+    """The features the dialplan reads, by their AstDB keys; the main number has its own values (R5)."""
+    return {f.astdb: _astdb_value(f, f.main_value if number.is_main and f.main_value is not None
+                                  else number.features[f.key])
+            for f in FEATURES if f.astdb}
 
 
 def number_keys(number: NumberView) -> dict[str, str]:
-    f = number.features
     prefix = f"num/{number.id}"
     keys = {
         "e164": number.e164,
@@ -28,16 +40,7 @@ def number_keys(number: NumberView) -> dict[str, str]:
         "label": number.label,
         "handset": number.handset,
         "main_dest": number.main_destination if number.is_main else "",
-        "fwd_always": f.forward_always,
-        "fwd_busy": f.forward_busy,
-        "fwd_noanswer": f.forward_no_answer,
-        "ring": str(f.no_answer_seconds),
-        "vm": _flag(f.voicemail and not number.is_main),
-        "dnd": _flag(f.dnd),
-        "cw": _flag(f.call_waiting),
-        "hide": _flag(f.hide_caller_id),
-        "cli": f.cli,
-        "authcode": _flag(f.authorization_code),
+        **feature_keys(number),
     }
     # Everything a plain call to the number needs, in one read (dialplan pbx-number): one
     # key is also one atomic put, so a call never sees half of a change.

@@ -5,28 +5,21 @@ can call with any data and a benchmark can time without a database.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from pbx.services.feature_input import shown_values
 from pbx.services.live import is_live
-from pbx.store.models import DEFAULT_NO_ANSWER_SECONDS, Handset, Occupier, PhoneNumber, Site
+from pbx.store.models import Handset, Occupier, PhoneNumber, Site
 
 
-@dataclass(frozen=True)
-class NumberFeaturesView:
-    forward_always: str = ""
-    forward_busy: str = ""
-    forward_no_answer: str = ""
-    no_answer_seconds: int = DEFAULT_NO_ANSWER_SECONDS
-    voicemail: bool = True
-    voicemail_email: str = ""
-    hide_caller_id: bool = False
-    call_waiting: bool = True
-    dnd: bool = False
-    cli: str = ""  # the E.164 number shown on outgoing calls; "" for the number's own
-    authorization_code: bool = False
+def default_features() -> Mapping[str, Any]:
+    return MappingProxyType(shown_values(None))
 
 
 @dataclass(frozen=True)
@@ -41,7 +34,8 @@ class NumberView:
     main_destination: str
     handset: str  # phone ID, "" when not logged in
     label: str  # what the handset and called parties see: display name, else the user's name
-    features: NumberFeaturesView = field(default_factory=NumberFeaturesView)
+    # Every feature by its key in pbx.feature_table, as shown: "" off, a CLI as its E.164 number.
+    features: Mapping[str, Any] = field(default_factory=default_features)
 
 
 @dataclass(frozen=True)
@@ -69,21 +63,8 @@ class Snapshot:
 
 
 def number_view(number: PhoneNumber) -> NumberView:
-    f = number.features
     label = number.display_name or (number.user.full_name if number.user else "")
-    features = NumberFeaturesView(
-        forward_always=f.forward_always or "",
-        forward_busy=f.forward_busy or "",
-        forward_no_answer=f.forward_no_answer or "",
-        no_answer_seconds=f.no_answer_seconds,
-        voicemail=f.voicemail,
-        voicemail_email=f.voicemail_email or "",
-        hide_caller_id=f.hide_caller_id,
-        call_waiting=f.call_waiting,
-        dnd=f.dnd,
-        cli=f.cli_number.e164 if f.cli_number is not None else "",
-        authorization_code=f.authorization_code_hash is not None,
-    ) if f is not None else NumberFeaturesView()
+    features = MappingProxyType(shown_values(number.features))
     return NumberView(
         id=number.id, e164=number.e164, extension=number.extension, occupier_id=number.occupier_id,
         site_id=number.site_id, live=is_live(number), is_main=number.is_main,

@@ -1,19 +1,26 @@
-"""Turning the feature key names used by the CLI, the JSON API and the forms into typed values.
+"""Feature values between people and the store, by the keys of pbx.feature_table.
 
-Pure: `parse_changes({"dnd": "on", "forward_always": ""})` -> {"dnd": True, "forward_always": None}.
+Pure: `parse_changes({"dnd": "on", "forward_always": ""})` -> {"dnd": True, "forward_always": None};
+`shown_values(row)` is what the CLI, the JSON API, the forms and the snapshot show of a stored row.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from pbx.services.errors import InvalidInput
+from pbx.feature_table import BY_KEY, FEATURES, Feature, Kind, of_kind
+from pbx.services.errors import FieldErrors, InvalidInput
+from pbx.store.feature_columns import related
 
-TARGET_KEYS = ("forward_always", "forward_busy", "forward_no_answer")
-FLAG_KEYS = ("voicemail", "hide_caller_id", "call_waiting", "dnd")
-FEATURE_KEYS = (*TARGET_KEYS, "no_answer_seconds", "voicemail", "voicemail_email", "hide_caller_id",
-                "call_waiting", "dnd", "cli", "authorization_code")
+FEATURE_KEYS = tuple(f.key for f in FEATURES)
+TARGET_KEYS = tuple(f.key for f in of_kind(Kind.TARGET))
+FLAG_KEYS = tuple(f.key for f in of_kind(Kind.FLAG))
 _TRUE = {"on", "yes", "true", "1"}
 _FALSE = {"off", "no", "false", "0", ""}
+
+
+def refused(f: Feature, message: str) -> InvalidInput:
+    """A refusal of one feature's value, named as the person sees the feature."""
+    return InvalidInput(f.key, message, label=f.title)
 
 
 def parse_flag(key: str, value: Any) -> bool:
@@ -24,7 +31,7 @@ def parse_flag(key: str, value: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise InvalidInput(key, f"use on or off, not {value!r}")
+    raise InvalidInput(key, f"use on or off, not {value!r}", label=BY_KEY[key].title if key in BY_KEY else None)
 
 
 def _optional_text(value: Any) -> str | None:
@@ -34,20 +41,35 @@ def _optional_text(value: Any) -> str | None:
     return text or None
 
 
-def parse_changes(raw: dict[str, Any]) -> dict[str, Any]:
+def parse_value(f: Feature, value: Any) -> Any:
+    if f.kind is Kind.FLAG:
+        return parse_flag(f.key, value)
+    if f.kind is Kind.SECONDS:
+        text = str(value).strip()
+        if not text.isdigit():
+            raise refused(f, "use a whole number of seconds")
+        return int(text)
+    return _optional_text(value)
+
+
+def parse_each(raw: dict[str, Any]) -> tuple[dict[str, Any], list[InvalidInput]]:
+    """Every value that parses, and a refusal for each one that does not."""
     changes: dict[str, Any] = {}
+    errors: list[InvalidInput] = []
     for key, value in raw.items():
-        if key not in FEATURE_KEYS:
-            raise InvalidInput(key, f"is not a feature; known features: {', '.join(FEATURE_KEYS)}")
-        if key in FLAG_KEYS:
-            changes[key] = parse_flag(key, value)
-        elif key == "no_answer_seconds":
-            text = str(value).strip()
-            if not text.isdigit():
-                raise InvalidInput(key, "use a whole number of seconds")
-            changes[key] = int(text)
-        else:
-            changes[key] = _optional_text(value)
+        try:
+            if key not in BY_KEY:
+                raise InvalidInput(key, f"is not a feature; known features: {', '.join(FEATURE_KEYS)}")
+            changes[key] = parse_value(BY_KEY[key], value)
+        except InvalidInput as error:
+            errors.append(error)
+    return changes, errors
+
+
+def parse_changes(raw: dict[str, Any]) -> dict[str, Any]:
+    changes, errors = parse_each(raw)
+    if errors:
+        raise FieldErrors.of(errors)
     return changes
 
 
@@ -60,3 +82,29 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
             raise InvalidInput("feature", f"write key=value, not {pair!r}")
         raw[key.strip()] = value
     return raw
+
+
+def shown_value(f: Feature, row: Any) -> Any:
+    """A stored value as people see it: "" for off; a number as its E.164; a secret only as on/off."""
+    stored = getattr(row, f.column)
+    if f.kind is Kind.NUMBER:
+        chosen = getattr(row, related(f))
+        return chosen.e164 if chosen is not None else ""
+    if f.kind is Kind.SECRET:
+        return stored is not None
+    if f.kind in (Kind.FLAG, Kind.SECONDS):
+        return stored
+    return stored or ""
+
+
+def shown_values(row: Any | None) -> dict[str, Any]:
+    """Every feature of a NumberFeatures row by key; the defaults for a number without one."""
+    if row is None:
+        return {f.key: default_shown(f) for f in FEATURES}
+    return {f.key: shown_value(f, row) for f in FEATURES}
+
+
+def default_shown(f: Feature) -> Any:
+    if f.kind in (Kind.FLAG, Kind.SECONDS):
+        return f.default
+    return False if f.kind is Kind.SECRET else ""

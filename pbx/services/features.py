@@ -11,16 +11,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx import validation
+from pbx.feature_table import (
+    BY_KEY,
+    EXCLUSIONS,
+    FEATURES,
+    FORWARD_ALWAYS,
+    Feature,
+    Group,
+    Kind,
+)
 from pbx.services import audit, outbox
 from pbx.services.actor import Actor
-from pbx.services.errors import Forbidden, InvalidInput, RuleBroken
-from pbx.services.feature_input import FEATURE_KEYS, TARGET_KEYS, parse_changes
-from pbx.services.lookup import get_number
+from pbx.services.errors import FieldErrors, Forbidden, InvalidInput, RuleBroken
+from pbx.services.feature_input import FEATURE_KEYS, parse_each, refused, shown_values
 from pbx.services.guards import Who, number_to_act_on
+from pbx.services.lookup import get_number
 from pbx.services.passwords import hash_secret
 from pbx.store.models import NumberStatus, PhoneNumber
-
-NO_ANSWER_MIN_S, NO_ANSWER_MAX_S = 5, 120
 
 
 def show_features(session: Session, actor: Actor, number_id: int) -> dict[str, Any]:
@@ -30,80 +37,93 @@ def show_features(session: Session, actor: Actor, number_id: int) -> dict[str, A
 
 
 def features_dict(number: PhoneNumber) -> dict[str, Any]:
-    f = number.features
     return {
         "number": number.e164, "extension": number.extension, "default_pin": number.default_pin,
-        "status": number.status.value,
-        "forward_always": f.forward_always or "", "forward_busy": f.forward_busy or "",
-        "forward_no_answer": f.forward_no_answer or "", "no_answer_seconds": f.no_answer_seconds,
-        "voicemail": f.voicemail, "voicemail_email": f.voicemail_email or "",
-        "hide_caller_id": f.hide_caller_id, "call_waiting": f.call_waiting, "dnd": f.dnd,
-        "cli": f.cli_number.e164 if f.cli_number else "",
-        "authorization_code": f.authorization_code_hash is not None,
+        "status": number.status.value, **shown_values(number.features),
     }
+
+
+def feature_sections(number: PhoneNumber) -> list[dict[str, Any]]:
+    """R11: the details pop-up's sections, as on the features page: each feature's label, kind and value."""
+    values = shown_values(number.features)
+    return [{"title": group.value,
+             "features": [{"key": f.key, "label": f.label, "kind": f.kind.value, "value": values[f.key],
+                           "part_of": f.part_of} for f in FEATURES if f.group is group]}
+            for group in Group]
 
 
 def _check_rights(actor: Actor, changes: dict[str, Any]) -> None:
     """R22: the authorization code is the operator's."""
-    if "authorization_code" in changes and not actor.is_operator:
-        raise Forbidden("Only the operator can set the authorization code")
+    for key in changes:
+        if BY_KEY[key].operator_only and not actor.is_operator:
+            raise Forbidden(f"Only the operator can set the {BY_KEY[key].label.lower()}")
 
 
 def update_features(session: Session, actor: Actor, number_id: int, raw: dict[str, Any]) -> PhoneNumber:
-    changes = parse_changes(raw)
+    """Every value is checked and every refused one reported at once (FieldErrors); then the rules
+    that tie features together; a refused change writes nothing."""
+    changes, errors = parse_each(raw)
     number = number_to_act_on(session, actor, number_id, Who.HOLDER)
     _check_rights(actor, changes)
-    f = number.features
-    new = {key: getattr(f, key) for key in (*TARGET_KEYS, "no_answer_seconds", "voicemail", "voicemail_email",
-                                            "hide_caller_id", "call_waiting", "dnd")}
-    new["cli_number_id"] = f.cli_number_id
-    new["authorization_code_hash"] = f.authorization_code_hash
-    for key in TARGET_KEYS:
-        if key in changes:
-            new[key] = _forward_target(session, number, key, changes[key])
-    for key in ("voicemail", "hide_caller_id", "call_waiting", "dnd"):
-        if key in changes:
-            new[key] = changes[key]
-    if "no_answer_seconds" in changes:
-        new["no_answer_seconds"] = _ring_seconds(changes["no_answer_seconds"])
-    if "voicemail_email" in changes:
-        new["voicemail_email"] = validation.email(changes["voicemail_email"], "voicemail_email") \
-            if changes["voicemail_email"] else None
-    if "cli" in changes:
-        new["cli_number_id"] = _cli_number(session, number, changes["cli"])
-    if "authorization_code" in changes:
-        code = changes["authorization_code"]
-        new["authorization_code_hash"] = hash_secret(validation.pin_digits(code, "authorization_code")) \
-            if code else None
+    row = number.features
+    new = {f.key: getattr(row, f.column) for f in FEATURES}
+    broken: RuleBroken | None = None
+    for key, value in changes.items():
+        f = BY_KEY[key]
+        try:
+            new[key] = _to_store(session, number, f, value)
+        except InvalidInput as error:
+            errors.append(refused(f, error.reason))
+        except RuleBroken as error:
+            broken = broken or error
+    if errors:
+        raise FieldErrors.of(errors)
+    if broken is not None:
+        raise broken
     check_combination(new)
-    _refuse_forward_loop(session, number, new["forward_always"])
-    for key, value in new.items():
-        setattr(f, key, value)
+    _refuse_forward_loop(session, number, new[FORWARD_ALWAYS.key])
+    for f in FEATURES:
+        setattr(row, f.column, new[f.key])
     outbox.number_changed(session, number)
+    secret = {f.key for f in FEATURES if f.kind is Kind.SECRET}
     audit.record(session, actor, "number.features", number=number,
-                  changed=sorted(changes), **{k: v for k, v in changes.items() if k != "authorization_code"})
+                 changed=sorted(changes), **{k: v for k, v in changes.items() if k not in secret})
     return number
 
 
-def check_combination(new: dict[str, Any]) -> None:
-    """The rules that tie features together, checked on the state the change would leave."""
-    if new["forward_busy"] and new["call_waiting"]:
-        raise RuleBroken("R21", "Forward on busy and call waiting exclude each other: when the line is busy, "
-                                "calls either wait or are forwarded. Turn one of them off.")
-    if new["authorization_code_hash"] and any(new[key] for key in TARGET_KEYS):
-        raise RuleBroken("R22", "Call forwarding is disabled for a number with an authorization code")
-
-
-def _ring_seconds(value: int) -> int:
-    if not NO_ANSWER_MIN_S <= value <= NO_ANSWER_MAX_S:
-        raise InvalidInput("no_answer_seconds", f"use {NO_ANSWER_MIN_S} to {NO_ANSWER_MAX_S} seconds")
-    return value
-
-
-def _forward_target(session: Session, number: PhoneNumber, key: str, value: str | None) -> str | None:
-    """R20: an E.164 number, or an extension of the same occupier; never the number itself."""
+def _to_store(session: Session, number: PhoneNumber, f: Feature, value: Any) -> Any:
+    """One parsed value as its column holds it; None is off."""
+    if f.kind is Kind.FLAG:
+        return value
+    if f.kind is Kind.SECONDS:
+        if not f.minimum <= value <= f.maximum:
+            raise InvalidInput(f.key, f"use {f.minimum} to {f.maximum} seconds")
+        return value
     if value is None:
         return None
+    if f.kind is Kind.TARGET:
+        return _forward_target(session, number, f.key, value)
+    if f.kind is Kind.EMAIL:
+        return validation.email(value, f.key)
+    if f.kind is Kind.NUMBER:
+        return _cli_number(session, number, f.key, value)
+    return hash_secret(validation.pin_digits(value, f.key))
+
+
+def _is_on(key: str, new: dict[str, Any]) -> bool:
+    return bool(new[key]) if BY_KEY[key].kind is Kind.FLAG else new[key] is not None
+
+
+def check_combination(new: dict[str, Any]) -> None:
+    """R21, R22: features that exclude each other (pbx.feature_table.EXCLUSIONS), checked on the state
+    the change would leave (stored values by feature key)."""
+    for exclusion in EXCLUSIONS:
+        if _is_on(exclusion.first, new) and any(_is_on(other, new) for other in exclusion.others):
+            raise RuleBroken(exclusion.rule, exclusion.message)
+
+
+def _forward_target(session: Session, number: PhoneNumber, key: str, value: str) -> str:
+    """R20: an E.164 number, or an extension of the same occupier; never the number itself."""
     target = validation.dial_target(value, key)
     if target in (number.e164, number.extension):
         raise InvalidInput(key, "a number cannot forward to itself")
@@ -122,11 +142,9 @@ def _occupier_number(session: Session, occupier_id: int, *, extension: str | Non
     return session.scalar(query)
 
 
-def _cli_number(session: Session, number: PhoneNumber, value: str | None) -> int | None:
+def _cli_number(session: Session, number: PhoneNumber, key: str, value: str) -> int | None:
     """R27: an active number of the same occupier at the same site (the main number included)."""
-    if value is None:
-        return None
-    e164 = validation.e164(value, "cli")
+    e164 = validation.e164(value, key)
     cli = _occupier_number(session, number.occupier_id, e164=e164)
     if cli is None or cli.site_id != number.site_id:
         raise RuleBroken("R27", f"{e164} is not an active number of {number.occupier.name} at {number.site.name}")
@@ -146,7 +164,14 @@ def _refuse_forward_loop(session: Session, number: PhoneNumber, target: str | No
         if nxt.id in seen:
             raise RuleBroken("R20", f"Forwarding to {target} would make a loop back to {number.extension}")
         seen.add(nxt.id)
-        target = nxt.features.forward_always if nxt.features else None
+        target = getattr(nxt.features, FORWARD_ALWAYS.column) if nxt.features else None
 
 
-__all__ = ["FEATURE_KEYS", "features_dict", "show_features", "update_features", "check_combination"]
+__all__ = [
+    "FEATURE_KEYS",
+    "check_combination",
+    "feature_sections",
+    "features_dict",
+    "show_features",
+    "update_features",
+]

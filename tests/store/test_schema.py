@@ -97,3 +97,17 @@ def test_r5_moving_the_main_number_keeps_one(demo_factory):
         operator.set_main_number(session, Actor.system(), _number(session, "+442079460204").id, "201")
         assert not _number(session, "+442079460100").is_main
         assert _number(session, "+442079460204").is_main
+
+
+def test_the_feature_table_makes_the_schema_of_the_migrations(db_url, factory):
+    """The store's feature columns come from pbx.feature_table: Alembic sees no difference."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from pbx.store import Base, make_engine
+
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
