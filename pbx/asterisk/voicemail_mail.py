@@ -32,6 +32,7 @@ from pbx.asterisk.ami import Ami, AmiError
 from pbx.mail_settings import MailSettings
 from pbx.settings import Settings
 from pbx.store.db import transaction
+from pbx.feature_table import VOICEMAIL_EMAIL
 from pbx.services.live import is_live
 from pbx.store.models import PhoneNumber
 
@@ -113,7 +114,7 @@ def find_recipient(factory: sessionmaker[Session], number_id: int) -> Recipient 
         number = session.get(PhoneNumber, number_id)
         if number is None or not is_live(number) or number.features is None:
             return None
-        raw = number.features.voicemail_email
+        raw = getattr(number.features, VOICEMAIL_EMAIL.column)
         if not raw:
             return None
         try:  # validated when saved; checked again, since it becomes a header
