@@ -1,54 +1,117 @@
 """The Phone number features form (R20-R28), shared by Telephony, user management and My profile.
 
-The form speaks in toggles and fields ("Forward always" ticked, target typed);
-the service speaks in feature keys (forward_always="+44..." or None). This module
-translates both ways, and keeps what the person typed when the service refuses.
+Made from pbx.feature_table: a checkbox per feature and, for a value that is off when
+empty (a forward target, an e-mail address, the CLI), the value's own input enabled by
+its checkbox. The services check everything; every field they refuse shows its message
+next to it, all at once, with what the person typed kept.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request
-from werkzeug.datastructures import MultiDict
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField
 
+from pbx.feature_table import BY_KEY, EXCLUSIONS, FEATURES, Feature, Group, Kind
 from pbx.services import directory
-from pbx.services.errors import PbxError
+from pbx.services.errors import FieldErrors, InvalidInput, PbxError
 from pbx.services.features import features_dict, update_features
-from pbx.services.feature_input import FLAG_KEYS, TARGET_KEYS
-from pbx.services.lookup import get_number
 from pbx.services.guards import why_read_only
+from pbx.services.lookup import get_number
 from webui.access import current_actor
 from webui.present import STATUS_LABELS
 from webui.store import unit_of_work
 
-# The form's toggles for fields that are off when empty in the service's terms.
-OPTIONAL_FIELDS = (*TARGET_KEYS, "voicemail_email", "cli")
 SAVED = "Features saved. The number shows Pending until the change is applied."
+FORM_FEATURES = tuple(f for f in FEATURES if f.in_form)
 
 
-def values_from_features(features: dict[str, Any]) -> dict[str, Any]:
+def toggle_name(f: Feature) -> str:
+    """The checkbox that turns the feature on: the flag itself, or the one in front of its value."""
+    return f"{f.key}_on" if f.toggled else f.key
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class FeaturesForm(FlaskForm):
+    """One field per feature of the page (and one per value's checkbox), added from the table below."""
+
+
+for _f in FORM_FEATURES:
+    if _f.kind is Kind.FLAG or _f.toggled:
+        setattr(FeaturesForm, toggle_name(_f), BooleanField(_f.label, description=_f.help))
+    if _f.kind is not Kind.FLAG:
+        setattr(FeaturesForm, _f.key, StringField(_f.field_label or _f.label, filters=[_strip]))
+
+
+def form_data(features: dict[str, Any]) -> dict[str, Any]:
     """The form's values for what is stored."""
-    values = {key: features[key] for key in (*OPTIONAL_FIELDS, *FLAG_KEYS)}
-    values.update({f"{key}_on": bool(features[key]) for key in OPTIONAL_FIELDS})
-    values["no_answer_seconds"] = str(features["no_answer_seconds"])
-    return values
+    data: dict[str, Any] = {}
+    for f in FORM_FEATURES:
+        value = features[f.key]
+        if f.toggled:
+            data[toggle_name(f)] = bool(value)
+        data[f.key] = value if f.kind is Kind.FLAG else str(value)
+    return data
 
 
-def values_from_form(form: MultiDict) -> dict[str, Any]:
-    """The form's values as typed, to show them again if the change is refused."""
-    values: dict[str, Any] = {key: form.get(key, "").strip() for key in OPTIONAL_FIELDS}
-    values.update({f"{key}_on": key + "_on" in form for key in OPTIONAL_FIELDS})
-    values.update({key: key in form for key in FLAG_KEYS})
-    values["no_answer_seconds"] = form.get("no_answer_seconds", "").strip()
-    return values
-
-
-def changes_from_values(values: dict[str, Any]) -> dict[str, Any]:
-    """The service's feature keys: a field whose toggle is off is cleared."""
-    changes: dict[str, Any] = {key: values[key] if values[f"{key}_on"] else "" for key in OPTIONAL_FIELDS}
-    changes.update({key: values[key] for key in FLAG_KEYS})
-    changes["no_answer_seconds"] = values["no_answer_seconds"]
+def changes_from(form: FeaturesForm) -> dict[str, Any]:
+    """The service's feature keys: a value whose checkbox is off is cleared; a number of seconds the
+    browser did not send (its section disabled) is left as it is."""
+    changes: dict[str, Any] = {}
+    for f in FORM_FEATURES:
+        if f.toggled:
+            changes[f.key] = form[f.key].data if form[toggle_name(f)].data else ""
+        elif f.kind is Kind.FLAG or f.key in request.form:
+            changes[f.key] = form[f.key].data
     return changes
+
+
+def _place(form: FeaturesForm, refusal: PbxError) -> bool:
+    """Puts each refused field's message next to it; False when the refusal is not about fields."""
+    if isinstance(refusal, FieldErrors):
+        errors = refusal.errors
+    elif isinstance(refusal, InvalidInput):
+        errors = {refusal.field: refusal.message}
+    else:
+        return False
+    placed = False
+    for key, message in errors.items():
+        if key in form and key in BY_KEY:
+            form[key].errors = [message]
+            placed = True
+    return placed
+
+
+def locked_sections(features: dict[str, Any]) -> dict[Group, str]:
+    """R22: a feature set by the operator that excludes others disables their section, with a note."""
+    locks: dict[Group, str] = {}
+    for exclusion in EXCLUSIONS:
+        first = BY_KEY[exclusion.first]
+        if not first.in_form and features[first.key]:
+            for other in exclusion.others:
+                group = BY_KEY[other].group
+                locks[group] = f"{group.value} is disabled: this number has an {first.label} (set by your operator)."
+    return locks
+
+
+def excluded_by(f: Feature) -> list[str]:
+    """R21: the page's features that cannot be on together with this one (features.js disables them)."""
+    peers = [k for e in EXCLUSIONS for k in (e.first, *e.others) if f.key in (e.first, *e.others)]
+    return [toggle_name(BY_KEY[k]) for k in dict.fromkeys(peers) if k != f.key and BY_KEY[k].in_form]
+
+
+def parts(f: Feature) -> list[Feature]:
+    """What is shown inside this feature's row (the seconds before forwarding on no answer)."""
+    return [p for p in FORM_FEATURES if p.part_of == f.key]
+
+
+def sections() -> list[tuple[Group, list[Feature]]]:
+    """The page's sections in the table's order; a feature shown inside another's row is not listed."""
+    return [(group, [f for f in FORM_FEATURES if f.group is group and not f.part_of]) for group in Group]
 
 
 def _why_read_only(number) -> str | None:
@@ -60,16 +123,16 @@ def _why_read_only(number) -> str | None:
 def handle(number_id: int, back_url: str, back_label: str):
     """GET shows the form; POST saves it with one button (R28), or shows why not."""
     if request.method == "POST":
-        values = values_from_form(request.form)
-        g.on_refusal = lambda refusal: _render(number_id, back_url, back_label, values, refusal, 400)
+        form = FeaturesForm()
+        g.on_refusal = lambda refusal: _render(number_id, back_url, back_label, form, refusal, 400)
         with unit_of_work() as db:
-            update_features(db, current_actor(), number_id, changes_from_values(values))
+            update_features(db, current_actor(), number_id, changes_from(form))
         flash(SAVED, "success")
         return redirect(back_url)
     return _render(number_id, back_url, back_label)
 
 
-def _render(number_id: int, back_url: str, back_label: str, values: dict[str, Any] | None = None,
+def _render(number_id: int, back_url: str, back_label: str, form: FeaturesForm | None = None,
             refusal: PbxError | None = None, status: int = 200):
     actor = current_actor()
     with unit_of_work() as db:
@@ -83,8 +146,11 @@ def _render(number_id: int, back_url: str, back_label: str, values: dict[str, An
                        "status_label": STATUS_LABELS[number.status.value], "site": number.site.name,
                        "last_error": number.last_error},
             "read_only": _why_read_only(number),
-            "authorization_code": features["authorization_code"],
+            "locked": locked_sections(features),
             "cli_numbers": cli_numbers,
         }
-    return render_template("features.html", values=values or values_from_features(features),
-                           refusal=refusal, back_url=back_url, back_label=back_label, **page), status
+    form = form or FeaturesForm(formdata=None, data=form_data(features))
+    fields_refused = refusal is not None and _place(form, refusal)
+    return render_template("features.html", form=form, refusal=refusal, fields_refused=fields_refused,
+                           sections=sections(), parts=parts, by_key=BY_KEY, Kind=Kind, toggle_name=toggle_name,
+                           excluded_by=excluded_by, back_url=back_url, back_label=back_label, **page), status
