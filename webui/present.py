@@ -11,7 +11,7 @@ from flask import url_for
 from flask_login import current_user
 
 from pbx.services.directory import HandsetChoice, UserChoice
-from pbx.services.features import features_dict
+from pbx.services.features import feature_sections, features_dict
 from pbx.services.numbers import actions_allowed, assigned_to
 from pbx.store.models import PhoneNumber, Role, Site
 
@@ -67,6 +67,7 @@ def number_details(number: PhoneNumber) -> dict[str, Any]:
         "pin_state": pin_state(number),
         "main_destination": number.main_destination,
         "features": features,
+        "feature_sections": feature_sections(number),  # labels and sections from the feature table
     }
 
 

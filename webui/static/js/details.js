@@ -1,11 +1,25 @@
-/* The read-only "Phone number details" pop-up (R11): every setting of a number, grouped as on the features page. */
+/* The read-only "Phone number details" pop-up (R11): every setting of a number, grouped as on the features page.
+   The feature sections, labels and kinds come from the server (pbx.feature_table), with the values. */
 
 const onOff = (flag) => (flag ? "On" : "Off");
 
+function shown(feature) {
+  if (feature.kind === "flag" || feature.kind === "secret") return onOff(feature.value);
+  if (feature.kind === "number") return feature.value || "Off (the number itself)";
+  return feature.value === "" ? "Off" : String(feature.value);
+}
+
+// A feature shown inside another's row (the seconds before forwarding on no answer) adds to it while it is on.
+function featureFacts(features) {
+  return features.filter((f) => !f.part_of).map((f) => {
+    const parts = features.filter((part) => part.part_of === f.key);
+    const extra = f.value ? parts.map((part) => (part.kind === "seconds" ? ` after ${part.value} s` : ` ${shown(part)}`)) : [];
+    return [f.label, shown(f) + extra.join("")];
+  });
+}
+
 export function detailSections(n) {
-  const f = n.features;
   const displayName = [n.display_name.first, n.display_name.second].filter(Boolean).join(" ");
-  const noAnswer = f.forward_no_answer ? `${f.forward_no_answer} after ${f.no_answer_seconds} s` : "Off";
   return [
     ["Phone details", [
       ["Phone number", n.number], ["Extension", n.extension], ["Default PIN", n.default_pin],
@@ -16,14 +30,6 @@ export function detailSections(n) {
       ["Display name", displayName || "None"],
       ["Handset", n.phone_id ? `Logged in to ${n.phone_id}` : "N/A"],
     ]],
-    ["Call forwarding", [
-      ["Always", f.forward_always || "Off"], ["Busy", f.forward_busy || "Off"], ["No answer", noAnswer],
-    ]],
-    ["Voicemail", [["Voicemail", onOff(f.voicemail)], ["Voicemail to email", f.voicemail_email || "Off"]]],
-    ["Call settings", [
-      ["Hide caller ID", onOff(f.hide_caller_id)], ["Call waiting", onOff(f.call_waiting)],
-      ["Do Not Disturb", onOff(f.dnd)], ["CLI", f.cli || "Off (the number itself)"],
-      ["Authorization code", onOff(f.authorization_code)],
-    ]],
+    ...n.feature_sections.map((section) => [section.title, featureFacts(section.features)]),
   ];
 }
