@@ -1,7 +1,8 @@
 """Feature values between people and the store, by the keys of pbx.feature_table.
 
 Pure: `parse_changes(raw)` gives each value its kind's type (a flag's "on" -> True, an empty target
--> None, seconds -> int) and refuses every value that does not parse at once; `shown_values(row)` is what the CLI, the JSON API, the forms and the snapshot show of a stored row.
+-> None, seconds -> int) and refuses every value that does not parse at once; `shown_values(row)` is
+what the CLI, the JSON API, the forms and the snapshot show of a stored row.
 """
 from __future__ import annotations
 
