@@ -1,7 +1,8 @@
 """The one place where a refusal becomes an HTTP answer.
 
 Services raise NotFound (404), Forbidden (403), InvalidInput, RuleBroken and
-Conflict (400); the JSON API answers {"error", "rule", "field"}, pages show the
+Conflict (400); the JSON API answers {"error", "rule", "field"} (and "errors":
+{field: message} when several fields were refused at once), pages show the
 message. A form view that must keep what the person typed sets `g.on_refusal`
 to re-render itself with the message.
 """
@@ -31,9 +32,10 @@ def status_of(error: PbxError) -> int:
     return 400
 
 
-def _answer(status: int, message: str, rule: str | None = None, field: str | None = None):
+def _answer(status: int, message: str, rule: str | None = None, field: str | None = None,
+            errors: dict[str, str] | None = None):
     if is_api_request():
-        return jsonify(error=message, rule=rule, field=field), status
+        return jsonify(error=message, rule=rule, field=field, **({"errors": errors} if errors else {})), status
     return render_template("error.html", status=status, message=message), status
 
 
@@ -44,7 +46,8 @@ def register(app: Flask) -> None:
         on_refusal = g.get("on_refusal")
         if status == 400 and on_refusal is not None and not is_api_request():
             return on_refusal(error)
-        return _answer(status, error.message, getattr(error, "rule", None), getattr(error, "field", None))
+        return _answer(status, error.message, getattr(error, "rule", None), getattr(error, "field", None),
+                       getattr(error, "errors", None))
 
     @app.errorhandler(CSRFError)
     def csrf_refused(_error: CSRFError):

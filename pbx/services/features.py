@@ -106,7 +106,7 @@ def _to_store(session: Session, number: PhoneNumber, f: Feature, value: Any) -> 
     if f.kind is Kind.EMAIL:
         return validation.email(value, f.key)
     if f.kind is Kind.NUMBER:
-        return _cli_number(session, number, f.key, value)
+        return _number_at_site(session, number, f.key, value)
     return hash_secret(validation.pin_digits(value, f.key))
 
 
@@ -142,7 +142,7 @@ def _occupier_number(session: Session, occupier_id: int, *, extension: str | Non
     return session.scalar(query)
 
 
-def _cli_number(session: Session, number: PhoneNumber, key: str, value: str) -> int | None:
+def _number_at_site(session: Session, number: PhoneNumber, key: str, value: str) -> int | None:
     """R27: an active number of the same occupier at the same site (the main number included)."""
     e164 = validation.e164(value, key)
     cli = _occupier_number(session, number.occupier_id, e164=e164)
