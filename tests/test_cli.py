@@ -121,7 +121,7 @@ def test_r20_forward_loop_is_refused(state):
     (["features", "set", ALICE, "no_answer_seconds=500"], 2, "5 to 120"),
     (["features", "set", ALICE, "forward_always=999"], 2, "emergency"),
     (["features", "set", ALICE, "forward_always=201"], 2, "itself"),
-    (["features", "set", ALICE, "voicemail_email=a@b.example\r\nBcc: x@evil.example"], 2, "Voicemail email"),
+    (["features", "set", ALICE, "voicemail_email=a@b.example\r\nBcc: x@evil.example"], 2, "Voicemail to email"),
     (["features", "set", ALICE, f"cli={OTHER_SITE}"], 1, "is not an active number"),
     (["features", "set", MAIN, "dnd=on"], 1, "read-only"),
     (["features", "set", ALICE], 2, "Missing argument"),

@@ -100,7 +100,7 @@ def locked_sections(features: dict[str, Any]) -> dict[Group, str]:
 
 def excluded_by(f: Feature) -> list[str]:
     """R21: the page's features that cannot be on together with this one (features.js disables them)."""
-    peers = [k for e in EXCLUSIONS for k in (e.first, *e.others) if f.key in (e.first, *e.others)]
+    peers = [k for e in EXCLUSIONS for k in (e.others if f.key == e.first else (e.first,) if f.key in e.others else ())]
     return [toggle_name(BY_KEY[k]) for k in dict.fromkeys(peers) if k != f.key and BY_KEY[k].in_form]
 
 

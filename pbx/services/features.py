@@ -77,7 +77,8 @@ def update_features(session: Session, actor: Actor, number_id: int, raw: dict[st
         except RuleBroken as error:
             broken = broken or error
     if errors:
-        raise FieldErrors.of(errors)
+        errors.sort(key=lambda e: FEATURE_KEYS.index(e.field) if e.field in BY_KEY else len(FEATURE_KEYS))
+        raise FieldErrors.of(errors)  # in the page's order
     if broken is not None:
         raise broken
     check_combination(new)

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from pbx.services import assignment, features, handsets, numbers, operator, pins
 from pbx.services.actor import Actor
-from pbx.services.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleBroken
+from pbx.services.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound, RuleBroken
 from pbx.services.pins import PinCheck
 from pbx.store import AuditEntry, NumberStatus, OutboxEntry, transaction
 from tests.store.helpers import actor, number, user
@@ -185,6 +185,24 @@ def test_r22_no_forwarding_with_authorization_code(demo_factory):
         with pytest.raises(RuleBroken) as refused:
             features.update_features(session, actor(session, ACME_ADMIN), n.id, {"forward_always": "202"})
         assert refused.value.rule == "R22"
+
+
+def test_r28_every_refused_feature_value_is_reported_at_once_and_nothing_saved(demo_factory):
+    with transaction(demo_factory) as session:
+        admin = actor(session, ACME_ADMIN)
+        n = number(session, FREE)
+        before = session.scalar(select(func.count()).select_from(OutboxEntry))
+        with pytest.raises(FieldErrors) as refused:
+            features.update_features(session, admin, n.id, {
+                "forward_always": "abc", "no_answer_seconds": "500", "voicemail_email": "not-an-email",
+                "dnd": "maybe", "call_waiting": "off", "colour": "red"})
+        errors = refused.value.errors
+        assert set(errors) == {"forward_always", "no_answer_seconds", "voicemail_email", "dnd", "colour"}
+        assert errors["no_answer_seconds"] == "No answer after (seconds): use 5 to 120 seconds"  # the page's words
+        assert errors["forward_always"].startswith("Forward always: 'abc' is neither")
+        assert refused.value.message == errors["forward_always"]  # the first, for edges that show one
+        assert (n.features.call_waiting, n.features.no_answer_seconds) == (True, 18)
+        assert session.scalar(select(func.count()).select_from(OutboxEntry)) == before
 
 
 def test_r20_forward_targets_and_loops(demo_factory):

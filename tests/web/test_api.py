@@ -112,6 +112,17 @@ def test_r21_busy_forward_with_call_waiting_is_refused_and_nothing_saved(signed_
     assert admin.get(f"/api/v1/numbers/{number}/features").json["dnd"] is False
 
 
+def test_r28_every_refused_field_is_answered_at_once(signed_in, ids):
+    admin = signed_in(ACME_ADMIN)
+    number = ids.numbers["+442079460204"]
+    answer = admin.write("PATCH", f"/api/v1/numbers/{number}/features",
+                         {"forward_always": "abc", "no_answer_seconds": 500, "dnd": True})
+    assert answer.status_code == 400
+    assert set(answer.json["errors"]) == {"forward_always", "no_answer_seconds"}
+    assert answer.json["error"] == answer.json["errors"]["forward_always"]
+    assert admin.get(f"/api/v1/numbers/{number}/features").json["dnd"] is False
+
+
 def test_r22_forwarding_is_refused_while_the_authorization_code_is_on(signed_in, ids, factory):
     number = ids.numbers["+442079460204"]
     with transaction(factory) as session:

@@ -148,3 +148,30 @@ def test_r30_a_user_changes_their_own_features_in_my_profile(browser_page, facto
     expect(mine.row("+442079460201").locator("td.status")).to_have_text("Active")
     mine.assert_not_reloaded()
     assert stored(factory, ids, "+442079460201")["forward_always"] == "+447700900555"
+
+
+def test_r28_every_wrong_field_is_shown_next_to_it_in_one_save_and_nothing_is_saved(features_page, factory, ids):
+    page = features_page
+    wait = {"timeout": 20_000}  # a busy machine
+    before = stored(factory, ids)
+    page.get_by_label("Always").check()
+    page.locator("#forward_always").fill("abc")
+    page.get_by_label("Call waiting").uncheck()  # R21: frees Busy
+    page.get_by_label("Busy", exact=True).check()
+    page.locator("#forward_busy").fill("12x")
+    page.get_by_label("After (seconds)").fill("500")
+    page.get_by_label("Voicemail to email").check()
+    page.get_by_label("Email address").fill("not-an-email")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("alert")).to_contain_text("Not saved. Correct the fields marked below", **wait)
+    wrong = {"forward_always": ("Forward always:", "abc"), "forward_busy": ("Forward on busy:", "12x"),
+             "no_answer_seconds": ("No answer after (seconds): use 5 to 120 seconds", "500"),
+             "voicemail_email": ("Voicemail to email:", "not-an-email")}
+    for field, (message, typed) in wrong.items():
+        expect(page.locator(f"#{field}-error")).to_contain_text(message, **wait)  # next to its own field
+        expect(page.locator(f"#{field}")).to_have_attribute("aria-describedby", f"{field}-error", **wait)
+        expect(page.locator(f"#{field}")).to_have_value(typed, **wait)  # what was typed is kept
+    expect(page.locator(".field-error")).to_have_count(4, **wait)
+    expect(page.get_by_label("Call waiting")).not_to_be_checked(**wait)
+    screenshot(page, "features-field-errors.png")
+    assert stored(factory, ids) == before  # nothing saved
