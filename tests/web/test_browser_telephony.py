@@ -118,7 +118,8 @@ def test_r11_details_pop_up_shows_the_whole_configuration(telephony):
     telephony.action("+442079460201", "Phone number details").click()
     dialog = telephony.dialog
     expect(dialog.get_by_role("heading", name="Phone number details")).to_be_visible()
-    for text in ("184629", "Alice Archer", "Logged in to desk-os-1", "Call waiting", "Do Not Disturb", "Off (the number itself)",
+    for text in ("184629", "Alice Archer", "Logged in to desk-os-1", "Call waiting", "Do Not Disturb",
+                 "Off (the number itself)",
                  "Default PIN (to be replaced at first use)", "London - Old Street"):
         expect(dialog).to_contain_text(text)
     screenshot(dialog, "details-popup.png")
