@@ -142,6 +142,17 @@ def feature(key: str) -> Feature:
     return BY_KEY[key]
 
 
+def excluded_with(key: str) -> tuple[str, ...]:
+    """The features that cannot be on together with this one, by the rules of EXCLUSIONS."""
+    peers: list[str] = []
+    for exclusion in EXCLUSIONS:
+        if key == exclusion.first:
+            peers += exclusion.others
+        elif key in exclusion.others:
+            peers.append(exclusion.first)
+    return tuple(dict.fromkeys(peers))
+
+
 def of_kind(*kinds: Kind) -> tuple[Feature, ...]:
     return tuple(f for f in FEATURES if f.kind in kinds)
 

@@ -13,7 +13,7 @@ from flask import flash, g, redirect, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 
-from pbx.feature_table import BY_KEY, EXCLUSIONS, FEATURES, Feature, Group, Kind
+from pbx.feature_table import BY_KEY, EXCLUSIONS, FEATURES, Feature, Group, Kind, excluded_with
 from pbx.services import directory
 from pbx.services.errors import FieldErrors, InvalidInput, PbxError
 from pbx.services.features import features_dict, update_features
@@ -100,8 +100,7 @@ def locked_sections(features: dict[str, Any]) -> dict[Group, str]:
 
 def excluded_by(f: Feature) -> list[str]:
     """R21: the page's features that cannot be on together with this one (features.js disables them)."""
-    peers = [k for e in EXCLUSIONS for k in (e.others if f.key == e.first else (e.first,) if f.key in e.others else ())]
-    return [toggle_name(BY_KEY[k]) for k in dict.fromkeys(peers) if k != f.key and BY_KEY[k].in_form]
+    return [toggle_name(BY_KEY[k]) for k in excluded_with(f.key) if BY_KEY[k].in_form]
 
 
 def parts(f: Feature) -> list[Feature]:
