@@ -13,7 +13,15 @@ from flask import flash, g, redirect, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 
-from pbx.feature_table import BY_KEY, EXCLUSIONS, FEATURES, Feature, Group, Kind, excluded_with
+from pbx.feature_table import (
+    BY_KEY,
+    EXCLUSIONS,
+    FEATURES,
+    Feature,
+    Group,
+    Kind,
+    excluded_with,
+)
 from pbx.services import directory
 from pbx.services.errors import FieldErrors, InvalidInput, PbxError
 from pbx.services.features import features_dict, update_features
