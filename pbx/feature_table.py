@@ -168,7 +168,8 @@ def feature_codes() -> dict[str, tuple[Feature, bool]]:
     return codes
 
 
-# The features some code needs by name: the loop check follows unconditional forwards (R20), and the
-# voicemail mailer sends to the address (R23).
+# The features some code needs by name: the loop check follows unconditional forwards (R20), the
+# voicemail mailer sends to the address (R23), outgoing calls ask for the code (R22).
 FORWARD_ALWAYS = BY_KEY["forward_always"]
 VOICEMAIL_EMAIL = BY_KEY["voicemail_email"]
+AUTHORIZATION_CODE = BY_KEY["authorization_code"]
