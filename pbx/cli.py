@@ -109,7 +109,8 @@ def asterisk_group() -> None:
 def asterisk_up(app: App) -> None:
     app.migrate()
     local = start_local_asterisk(app.settings, app.factory)
-    click.echo(f"asterisk is running (pid {local.status().get('pid')}, SIP 127.0.0.1:{app.settings.ports.sip}, "
+    click.echo(f"asterisk is running (pid {local.status().get('pid')}, "
+               f"SIP {app.settings.asterisk_host}:{app.settings.ports.sip}, "
                f"AMI {app.settings.ports.ami}, HTTP/ARI {app.settings.ports.http})")
 
 
@@ -136,14 +137,13 @@ def sync_command(app: App) -> None:
     from pbx.asterisk.controller import Controller
 
     app.migrate()
-    local = LocalAsterisk(app.settings)
 
     async def once() -> None:
         from pbx.asterisk.ami import Ami
 
         ami = await Ami.connect(app.settings)
         try:
-            await Controller(app.settings, app.factory, local.etc_dir).full_sync(ami)
+            await Controller(app.settings, app.factory).full_sync(ami)
         finally:
             await ami.close()
 
@@ -165,7 +165,7 @@ def controller_command(app: App) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app.migrate()
     try:
-        asyncio.run(run_all(app.settings, app.factory, LocalAsterisk(app.settings).etc_dir))
+        asyncio.run(run_all(app.settings, app.factory))
     except KeyboardInterrupt:
         pass
     except RuntimeError as error:
@@ -182,7 +182,7 @@ def web_command(app: App) -> None:
 
     app.migrate()
     # waitress: a production WSGI server in pure Python, not Flask's development server.
-    serve(create_app(), host=app.settings.web_host, port=app.settings.web_port, threads=8, ident="pbx")
+    serve(create_app(settings=app.settings), host=app.settings.web_host, port=app.settings.web_port, threads=8, ident="pbx")
 
 
 def _redacted(url: str) -> str:

@@ -27,7 +27,7 @@ def register(cli: click.Group, pass_app) -> None:
                 if demo.seed(session):
                     click.echo("seeded the demo data")
         start_local_asterisk(app.settings, app.factory)
-        click.echo(f"asterisk: running, SIP 127.0.0.1:{app.settings.ports.sip}")
+        click.echo(f"asterisk: running, SIP {app.settings.asterisk_host}:{app.settings.ports.sip}")
         run_dir = app.settings.state_dir / "run"
         Background(run_dir, "controller").start(["controller"])
         _wait_until_synced(app)

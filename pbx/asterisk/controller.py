@@ -12,7 +12,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +20,8 @@ from pbx.asterisk import outbox, sync
 from pbx.asterisk.ami import Ami, AmiError
 from pbx.asterisk.handset_label import push_labels
 from pbx.asterisk.live_state import FAMILY, live_state
+from pbx.asterisk.local import asterisk_folders
+from pbx.asterisk.reconnect import Backoff, sleep_or_stop
 from pbx.asterisk.render import render
 from pbx.asterisk.snapshot import load_snapshot
 from pbx.settings import Settings
@@ -44,10 +45,10 @@ class SyncReport:
 
 
 class Controller:
-    def __init__(self, settings: Settings, factory: sessionmaker[Session], etc_dir: Path) -> None:
+    def __init__(self, settings: Settings, factory: sessionmaker[Session]) -> None:
         self.settings = settings
         self.factory = factory
-        self.etc_dir = etc_dir
+        self.etc_dir = asterisk_folders(settings).etc  # where rendered config is written
         self._waiting = outbox.WaitingProbe(factory.kw["bind"])
         self._resync = asyncio.Event()
         self.synced = asyncio.Event()  # set after each full sync: tests and `pbx up` wait on it
@@ -62,14 +63,13 @@ class Controller:
         An outage is Asterisk away or restarting, or the store unreachable (a database
         restart): the intent is safe in the store either way, so the loop only waits,
         doubling the wait while nothing succeeds."""
-        backoff = BACKOFF_MIN_S
+        backoff = Backoff(BACKOFF_MIN_S, BACKOFF_MAX_S)
         while not stop.is_set():
             try:
                 ami = await Ami.connect(self.settings)
             except AmiError as error:
-                log.info("Asterisk not reachable (%s); retrying in %.1fs", error, backoff)
-                await _sleep_or_stop(stop, backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX_S)
+                log.info("Asterisk not reachable (%s); retrying in %.1fs", error, backoff.seconds)
+                await backoff.wait(stop)
                 continue
             self.connects += 1
             synced_before = self.full_syncs
@@ -81,10 +81,13 @@ class Controller:
                 if isinstance(error, asyncio.CancelledError) and stop.is_set():
                     raise
                 # A sync that worked since connecting means the outage is new: retry soon.
-                backoff = BACKOFF_MIN_S if self.full_syncs > synced_before else min(backoff * 2, BACKOFF_MAX_S)
-                log.warning("lost Asterisk or the store (%r); starting over in %.1fs", error, backoff)
+                if self.full_syncs > synced_before:
+                    backoff.reset()
+                else:
+                    backoff.grow()
+                log.warning("lost Asterisk or the store (%r); starting over in %.1fs", error, backoff.seconds)
                 self._waiting.close()
-                await _sleep_or_stop(stop, backoff)
+                await sleep_or_stop(stop, backoff.seconds)
             finally:
                 await ami.close()
         self._waiting.close()
@@ -104,7 +107,8 @@ class Controller:
                 self._resync.clear()
                 await self.full_sync(ami)
             if not await self.apply_outbox(ami):
-                await _sleep_or_stop(stop, POLL_S)
+                # The idle poll: a plain sleep, no task per wait (stop is seen next turn).
+                await asyncio.sleep(POLL_S)
 
     async def full_sync(self, ami: Ami) -> SyncReport:
         """Make Asterisk equal to the store: files (targeted reloads) and every AstDB key (diffed)."""
@@ -213,12 +217,3 @@ def _line_break_errors(refused: dict[str, str]) -> dict[int, str]:
         log.error("refused to send %d AstDB values with a line break: %s", len(refused), sorted(refused))
     return {number_id: LINE_BREAK.format(keys=", ".join(sorted(keys))) for number_id, keys in by_number.items()}
 
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    if seconds <= POLL_S:  # the idle poll: a plain sleep, no task per wait (stop is seen next turn)
-        await asyncio.sleep(seconds)
-        return
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except asyncio.TimeoutError:
-        pass
