@@ -33,7 +33,7 @@ def closed_port() -> int:
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    """The demo store, created with `pbx db upgrade` and seeded once with `pbx demo`; each test works on its own copy."""
+    """The demo store: `pbx db upgrade`, then `pbx demo` once; each test works on its own copy."""
     state = tmp_path_factory.mktemp("cli-template")
     for args in (["db", "upgrade"], ["demo"]):
         result = run_pbx(args, state)
