@@ -26,12 +26,15 @@ from pbx.asterisk.render import render
 from pbx.asterisk.snapshot import load_snapshot
 from pbx.settings import Settings
 from pbx.store.db import transaction
+from pbx.store.models import utcnow
 
 log = logging.getLogger("pbx.controller")
 POLL_S = 0.005  # outbox poll: a cheap indexed query, well inside the 50 ms goal
 BACKOFF_MIN_S, BACKOFF_MAX_S = 0.2, 5.0  # reconnecting while Asterisk is away
 RETRY_MIN_S, RETRY_MAX_S = 1.0, 60.0  # re-trying what Asterisk refused
 LINE_BREAK = "a value with a line break cannot be sent to Asterisk ({keys})"
+PRUNE_EVERY_S = 3600.0  # old applied outbox rows go at most once an hour...
+PRUNE_BACKLOG_S = 1.0  # ...or a batch a second while a backlog of them remains
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Controller:
         self.full_syncs = 0
         self._retry_at: float | None = None
         self._retry_s = RETRY_MIN_S
+        self._prune_at = 0.0  # monotonic time of the next outbox prune
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until stop: connect, full sync, apply the outbox; on any outage, back off and start over.
@@ -106,6 +110,7 @@ class Controller:
             if self._resync.is_set() or (self._retry_at is not None and time.monotonic() >= self._retry_at):
                 self._resync.clear()
                 await self.full_sync(ami)
+            self.prune_outbox()
             if not await self.apply_outbox(ami):
                 # The idle poll: a plain sleep, no task per wait (stop is seen next turn).
                 await asyncio.sleep(POLL_S)
@@ -169,6 +174,18 @@ class Controller:
         if errors or refused:  # a batch of handsets only has no number to carry the error
             self._schedule_retry(errors or {0: refused})
         return True
+
+    def prune_outbox(self) -> int:
+        """Delete one batch of applied outbox rows older than the retention, when due; the number deleted."""
+        if time.monotonic() < self._prune_at:
+            return 0
+        limit = outbox.PRUNE_BATCH
+        with transaction(self.factory) as session:
+            pruned = outbox.prune_applied(session, utcnow() - outbox.APPLIED_RETENTION, limit)
+        self._prune_at = time.monotonic() + (PRUNE_BACKLOG_S if pruned == limit else PRUNE_EVERY_S)
+        if pruned:
+            log.info("pruned %d outbox rows applied over %s ago", pruned, outbox.APPLIED_RETENTION)
+        return pruned
 
     def _schedule_retry(self, errors: dict[int, str]) -> None:
         """A full sync retries whatever failed; doubling waits, so a lasting fault costs little.
