@@ -62,10 +62,10 @@ def test_pruning_is_bounded_and_takes_the_oldest_first(factory):
     assert remaining(factory, ids) == {"old"}
 
 
-def test_the_controller_prunes_at_most_once_an_hour_unless_a_backlog_remains(factory, tmp_path, monkeypatch):
+def test_the_controller_prunes_at_most_once_an_hour_unless_a_backlog_remains(factory, monkeypatch):
     monkeypatch.setattr(outbox, "PRUNE_BATCH", 2)
     ids = add_rows(factory, a=(40 * DAY, 40 * DAY), b=(30 * DAY, 30 * DAY), c=(20 * DAY, 20 * DAY))
-    controller = Controller(Settings.from_env(), factory, tmp_path)
+    controller = Controller(Settings.from_env(), factory)
     clock = [1000.0]
     monkeypatch.setattr(controller_module.time, "monotonic", lambda: clock[0])
 
