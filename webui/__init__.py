@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from pbx.settings import Settings
 from pbx.store.db import make_engine, make_session_factory
+from pbx.store.migrate import check_current
 from webui import errors
 from webui.access import home_url, login_manager
 from webui.ratelimit import MAX_FAILURES, WINDOW_S, SignInLimiter
@@ -46,6 +47,8 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key or secret_key(settings.state_dir)
+    # A store whose schema is behind the code is refused at start, not half-used (pbx db upgrade).
+    check_current(app.config["DATABASE_URL"])
     factory = make_session_factory(make_engine(app.config["DATABASE_URL"]))
     app.extensions["pbx"] = WebState(
         sessions=factory,
