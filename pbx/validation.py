@@ -118,7 +118,7 @@ class FieldChecks:
     """
 
     def __init__(self) -> None:
-        self.reasons: dict[str, str] = {}
+        self.errors: dict[str, str] = {}
 
     def run(self, check: Callable[..., T], *args: object) -> T | None:
         try:
@@ -128,10 +128,10 @@ class FieldChecks:
             return None
 
     def refuse(self, refusal: InvalidInput) -> None:
-        reasons = refusal.reasons if isinstance(refusal, FieldErrors) else {refusal.field: refusal.reason}
-        for field, reason in reasons.items():
-            self.reasons.setdefault(field, reason)
+        errors = refusal.errors if isinstance(refusal, FieldErrors) else {refusal.field: refusal.message}
+        for field, message in errors.items():
+            self.errors.setdefault(field, message)
 
     def done(self) -> None:
-        if self.reasons:
-            raise FieldErrors(self.reasons)
+        if self.errors:
+            raise FieldErrors(self.errors)

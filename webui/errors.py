@@ -45,21 +45,26 @@ def status_of(error: PbxError) -> int:
     return 400
 
 
-def reasons_of(error: InvalidInput) -> dict[str, str]:
-    """Each refused field and why, without the field's name."""
-    if isinstance(error, FieldErrors):
-        return dict(error.reasons)
-    return {error.field: getattr(error, "reason", error.message)}
+def messages_of(error: InvalidInput) -> dict[str, str]:
+    """Each refused field and its whole message, as the service worded it."""
+    return dict(error.errors) if isinstance(error, FieldErrors) else {error.field: error.message}
 
 
-def labelled(field: str, reason: str, label: str | None = None) -> str:
-    """A field's message as the admin reads it: the label they see, then why."""
+def labelled(field: str, message: str, label: str | None = None) -> str:
+    """A field's message with the label the admin sees (`label`, else FIELD_LABELS).
+
+    Only a message that names the field by its key ("Default pin: ...") is relabelled;
+    one that a service already worded with a label of its own stays as it is.
+    """
     label = label or FIELD_LABELS.get(field)
-    return f"{label}: {reason}" if label else InvalidInput(field, reason).message
+    by_key = f"{field.replace('_', ' ').capitalize()}: "
+    if label and message.startswith(by_key):
+        return f"{label}: {message.removeprefix(by_key)}"
+    return message
 
 
 def field_messages(error: InvalidInput) -> dict[str, str]:
-    return {field: labelled(field, reason) for field, reason in reasons_of(error).items()}
+    return {field: labelled(field, message) for field, message in messages_of(error).items()}
 
 
 def _answer(status: int, message: str, rule: str | None = None, field: str | None = None,

@@ -17,12 +17,17 @@ from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
 from pbx.services.errors import InvalidInput, PbxError
-from webui.errors import labelled, reasons_of, status_of
+from webui.errors import labelled, messages_of, status_of
 
 
 ROLE_LABELS = {"user": "User", "occupier_admin": "Occupier admin"}
 # The services' names of the allocate form's fields, where they differ.
 ALLOCATE_FIELDS = {"number": "e164"}
+
+
+def ask(field: Field, what: str) -> str:
+    """A form's own message about one of its fields, worded with the field's label."""
+    return f"{field.label.text}: {what}"
 
 
 class PickedId(Field):
@@ -40,7 +45,7 @@ class PickedId(Field):
 
     def pre_validate(self, form: FlaskForm) -> None:
         if self.data is None:
-            raise StopValidation(labelled(self.name, f"pick {self.what}", self.label.text))
+            raise StopValidation(ask(self, f"pick {self.what}"))
 
 
 class Filled(StringField):
@@ -52,7 +57,7 @@ class Filled(StringField):
 
     def pre_validate(self, form: FlaskForm) -> None:
         if not (self.data or "").strip():
-            raise StopValidation(labelled(self.name, self.ask, self.label.text))
+            raise StopValidation(ask(self, self.ask))
 
 
 class Choice(StringField):
@@ -64,7 +69,7 @@ class Choice(StringField):
 
     def pre_validate(self, form: FlaskForm) -> None:
         if self.data not in self.choices:
-            raise StopValidation(labelled(self.name, self.ask, self.label.text))
+            raise StopValidation(ask(self, self.ask))
 
 
 def show_refusal(form: FlaskForm, refusal: InvalidInput, fields: dict[str, str] | None = None) -> list[str]:
@@ -73,12 +78,12 @@ def show_refusal(form: FlaskForm, refusal: InvalidInput, fields: dict[str, str] 
     Returns the messages that belong to no field of the form, for the page's banner.
     """
     elsewhere = []
-    for name, reason in reasons_of(refusal).items():
+    for name, message in messages_of(refusal).items():
         field = form._fields.get((fields or {}).get(name, name))
         if field is None:
-            elsewhere.append(labelled(name, reason))
+            elsewhere.append(labelled(name, message))
             continue
-        field.errors = [*field.errors, labelled(field.name, reason, field.label.text)]
+        field.errors = [*field.errors, labelled(name, message, field.label.text)]
     return elsewhere
 
 
@@ -118,7 +123,7 @@ class SignInForm(FlaskForm):
 
     def validate_password(self, field: PasswordField) -> None:
         if not field.data:
-            raise StopValidation(labelled(field.name, "enter your password", field.label.text))
+            raise StopValidation(ask(field, "enter your password"))
 
 
 class AddUserForm(FlaskForm):

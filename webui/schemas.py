@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from flask import request
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, field_validator
 
-from pbx.services.errors import FieldErrors
+from pbx.services.errors import FieldErrors, InvalidInput
 
 MAX_IDS = 500
 BODY = "body"
@@ -75,12 +75,12 @@ def _reason(model: type[BaseModel], field: str) -> str:
 
 def refusal(model: type[BaseModel], error: ValidationError) -> FieldErrors:
     """Every wrong field of a request, each with what to send instead."""
-    reasons: dict[str, str] = {}
+    errors: dict[str, str] = {}
     for problem in error.errors():
         loc = problem["loc"]
         field = str(loc[0]) if loc and str(loc[0]) in model.model_fields else BODY
-        reasons.setdefault(field, _reason(model, field))
-    return FieldErrors(reasons)
+        errors.setdefault(field, InvalidInput(field, _reason(model, field)).message)
+    return FieldErrors(errors)
 
 
 def parse(model: type[Model], data: Any) -> Model:

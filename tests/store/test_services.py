@@ -266,4 +266,4 @@ def test_r1_adding_a_user_names_every_wrong_field_at_once(demo_factory):
         with pytest.raises(FieldErrors) as refused:
             operator.create_user(session, Actor.system(), acme.operator, acme, "", " ", "not-an-email", "short",
                                  Role.OPERATOR_ADMIN)
-        assert list(refused.value.reasons) == ["first_name", "last_name", "email", "password", "role"]
+        assert list(refused.value.errors) == ["first_name", "last_name", "email", "password", "role"]
