@@ -19,9 +19,36 @@ class Forbidden(PbxError):
 
 
 class InvalidInput(PbxError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field.replace('_', ' ').capitalize()}: {message}")
+    """One field refused; `label` is the field's name as the person sees it (default: from the key)."""
+
+    def __init__(self, field: str, message: str, label: str | None = None) -> None:
+        super().__init__(f"{label or field.replace('_', ' ').capitalize()}: {message}")
         self.field = field
+        self.reason = message  # what is wrong, without the field's name
+
+
+class FieldErrors(InvalidInput):
+    """Every field of one submission that was refused, so a form shows them all at once.
+
+    `errors` maps each field to its whole message ("Label: what is wrong"); the first one is also
+    `field`/`message`, so an edge that knows only InvalidInput still answers sensibly.
+    """
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        if not errors:
+            raise ValueError("FieldErrors needs at least one error")
+        field, message = next(iter(errors.items()))
+        PbxError.__init__(self, message)
+        self.field = field
+        self.reason = message
+        self.errors = dict(errors)
+
+    @classmethod
+    def of(cls, refusals: list[InvalidInput]) -> FieldErrors:
+        errors: dict[str, str] = {}
+        for refusal in refusals:
+            errors.update(refusal.errors if isinstance(refusal, FieldErrors) else {refusal.field: refusal.message})
+        return cls(errors)
 
 
 class RuleBroken(PbxError):
