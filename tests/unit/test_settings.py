@@ -75,10 +75,12 @@ def test_a_bad_value_is_refused_naming_its_variable(variable, value, says):
 
 
 def test_the_web_ui_takes_its_key_and_cookie_flags_from_the_settings(tmp_path):
+    from pbx.store.migrate import upgrade
     from webui import create_app
 
     settings = Settings.from_env({"PBX_STATE_DIR": str(tmp_path), "PBX_SECRET_KEY": "from-settings",
                                   "PBX_WEB_SECURE_COOKIES": "1"})
+    upgrade(settings.database_url)
 
     app = create_app(settings=settings)
 
