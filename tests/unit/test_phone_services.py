@@ -129,8 +129,8 @@ def test_r3_a_handset_never_reaches_another_occupiers_number(demo_store):
     globex_free = number_id(demo_store, GLOBEX_FREE)
 
     for act in (lambda s: features.update_features(s, acme, globex_free, {"dnd": "on"}),
-                lambda s: phone.authorization_code_needed(s, acme, globex_free, OUTSIDE),
-                lambda s: phone.check_authorization_code(s, acme, globex_free, CODE, OUTSIDE)):
+                lambda s: phone.authcode_needed(s, acme, globex_free, OUTSIDE),
+                lambda s: phone.check_authcode(s, acme, globex_free, CODE, OUTSIDE)):
         with pytest.raises(NotFound):
             run(demo_store, act)
 
@@ -244,12 +244,12 @@ def test_r18_three_wrong_pins_lock_and_a_lock_stops_an_earlier_proof(demo_store)
 def test_r22_the_code_is_asked_except_for_emergencies_and_every_attempt_is_audited(demo_store):
     actor = desk(demo_store, "desk-os-1").actor
     alice = number_id(demo_store, ALICE)
-    assert not run(demo_store, phone.authorization_code_needed, actor, alice, OUTSIDE)
+    assert not run(demo_store, phone.authcode_needed, actor, alice, OUTSIDE)
     run(demo_store, features.update_features, Actor.system(), alice, {"authorization_code": CODE})
 
-    assert run(demo_store, phone.authorization_code_needed, actor, alice, OUTSIDE)
-    assert not run(demo_store, phone.authorization_code_needed, actor, alice, "+44999")
-    results = [run(demo_store, phone.check_authorization_code, actor, alice, code, OUTSIDE)
+    assert run(demo_store, phone.authcode_needed, actor, alice, OUTSIDE)
+    assert not run(demo_store, phone.authcode_needed, actor, alice, "+44999")
+    results = [run(demo_store, phone.check_authcode, actor, alice, code, OUTSIDE)
                for code in (CODE, "9999", "")]
 
     assert results == [True, False, False]

@@ -22,8 +22,8 @@ from pbx.services.phone.access import (
     set_custom_pin,
 )
 from pbx.services.phone.authcode import (
-    authorization_code_needed,
-    check_authorization_code,
+    authcode_needed,
+    check_authcode,
     is_emergency,
 )
 from pbx.services.phone.codes import change_feature
@@ -40,7 +40,7 @@ from pbx.services.phone.desk import (
 from pbx.services.phone.proof import PinProof
 
 __all__ = [
-    "Desk", "PinProof", "PinResult", "Reach", "Reachable", "authorization_code_needed", "change_feature",
-    "check_authorization_code", "check_pin", "dialled_e164", "dialled_target", "find_desk", "find_numbers",
+    "Desk", "PinProof", "PinResult", "Reach", "Reachable", "authcode_needed", "change_feature",
+    "check_authcode", "check_pin", "dialled_e164", "dialled_target", "find_desk", "find_numbers",
     "is_emergency", "log_in", "log_out", "number_in_the_way", "open_voicemail", "set_custom_pin",
 ]

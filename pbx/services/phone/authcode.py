@@ -29,14 +29,14 @@ def _code_hash(number: PhoneNumber) -> str | None:
     return number.features.authorization_code_hash if number.features is not None else None
 
 
-def authorization_code_needed(session: Session, actor: Actor, number_id: int, destination: str) -> bool:
+def authcode_needed(session: Session, actor: Actor, number_id: int, destination: str) -> bool:
     """R22: does this call from the handset's own number to `destination` need the code?"""
     if is_emergency(destination, emergency_numbers(handset_of(session, actor))):
         return False
     return _code_hash(get_number(session, actor, number_id)) is not None
 
 
-def check_authorization_code(session: Session, actor: Actor, number_id: int, code: str,
+def check_authcode(session: Session, actor: Actor, number_id: int, code: str,
                              destination: str) -> bool:
     """R22: the code keyed for a call from the handset's own number; every attempt audited."""
     number = get_number(session, actor, number_id)
