@@ -2,6 +2,7 @@
 
 Each service call runs in its own transaction, as the Stasis app runs them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,9 +20,9 @@ from pbx.services.pins import PinCheck
 from pbx.store import AuditEntry, Handset, PhoneNumber, Site, transaction
 from tests.store.helpers import number
 
-ALICE = "+442079460201"        # Acme 201, Old Street, logged in to desk-os-1
-ACME_FREE = "+442079460204"    # Acme 204, Old Street, not logged in, default PIN 851736
-ACME_KX = "+442079460302"      # Acme 302, King's Cross
+ALICE = "+442079460201"  # Acme 201, Old Street, logged in to desk-os-1
+ACME_FREE = "+442079460204"  # Acme 204, Old Street, not logged in, default PIN 851736
+ACME_KX = "+442079460302"  # Acme 302, King's Cross
 GLOBEX_FREE = "+442079460502"  # Globex 202, Old Street (Acme has a 202 there too)
 EMPTY_DESK, OTHER_EMPTY_DESK = "desk-os-5", "desk-os-6"  # Old Street, nothing logged in
 CUSTOM_PIN = "480915"
@@ -57,8 +58,12 @@ def prove(factory, phone_id: str, e164: str, reach: Reach = Reach.SITE) -> phone
 
 
 def audit(factory, action: str) -> list[AuditEntry]:
-    return run(factory, lambda session: list(session.scalars(
-        select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))))
+    return run(
+        factory,
+        lambda session: list(
+            session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))
+        ),
+    )
 
 
 def test_the_desk_is_the_handset_and_the_number_logged_in_there(demo_store):
@@ -92,9 +97,11 @@ def test_r3_star98_reaches_only_the_callers_own_occupier(demo_store):
     acme, globex = desk(demo_store, "desk-os-1").actor, desk(demo_store, "desk-os-4").actor
 
     assert [r.number_id for r in run(demo_store, phone.find_numbers, acme, "202", Reach.OCCUPIER)] == [
-        number_id(demo_store, "+442079460202")]
+        number_id(demo_store, "+442079460202")
+    ]
     assert [r.number_id for r in run(demo_store, phone.find_numbers, globex, "202", Reach.OCCUPIER)] == [
-        number_id(demo_store, GLOBEX_FREE)]
+        number_id(demo_store, GLOBEX_FREE)
+    ]
     # Its own occupier at another site, yes; another occupier's full number, no.
     assert [r.extension for r in run(demo_store, phone.find_numbers, acme, "302", Reach.OCCUPIER)] == ["302"]
     assert run(demo_store, phone.find_numbers, acme, "02079460502", Reach.OCCUPIER) == []
@@ -105,7 +112,8 @@ def test_r15_star11_reaches_the_sites_numbers_and_asks_which_when_extensions_rep
 
     assert len(run(demo_store, phone.find_numbers, actor, "201", Reach.SITE)) == 2
     assert [r.number_id for r in run(demo_store, phone.find_numbers, actor, "02079460501", Reach.SITE)] == [
-        number_id(demo_store, "+442079460501")]
+        number_id(demo_store, "+442079460501")
+    ]
     assert run(demo_store, phone.find_numbers, actor, "302", Reach.SITE) == []  # King's Cross
     assert run(demo_store, phone.find_numbers, actor, "100", Reach.SITE) == []  # a main number (R5)
     assert run(demo_store, phone.find_numbers, actor, "205", Reach.SITE) == []  # reserved (R6)
@@ -128,9 +136,11 @@ def test_r3_a_handset_never_reaches_another_occupiers_number(demo_store):
     acme = desk(demo_store, "desk-os-1").actor
     globex_free = number_id(demo_store, GLOBEX_FREE)
 
-    for act in (lambda s: features.update_features(s, acme, globex_free, {"dnd": "on"}),
-                lambda s: phone.authcode_needed(s, acme, globex_free, OUTSIDE),
-                lambda s: phone.check_authcode(s, acme, globex_free, CODE, OUTSIDE)):
+    for act in (
+        lambda s: features.update_features(s, acme, globex_free, {"dnd": "on"}),
+        lambda s: phone.authcode_needed(s, acme, globex_free, OUTSIDE),
+        lambda s: phone.check_authcode(s, acme, globex_free, CODE, OUTSIDE),
+    ):
         with pytest.raises(NotFound):
             run(demo_store, act)
 
@@ -162,8 +172,13 @@ def test_r22_a_handset_cannot_set_an_authorization_code(demo_store):
     with pytest.raises(Forbidden):
         run(demo_store, features.update_features, actor, actor.number_id, {"authorization_code": CODE})
     with pytest.raises(Forbidden):
-        run(demo_store, features.update_features, prove(demo_store, EMPTY_DESK, ACME_FREE).actor,
-            number_id(demo_store, ACME_FREE), {"authorization_code": CODE})
+        run(
+            demo_store,
+            features.update_features,
+            prove(demo_store, EMPTY_DESK, ACME_FREE).actor,
+            number_id(demo_store, ACME_FREE),
+            {"authorization_code": CODE},
+        )
 
 
 def test_r17_the_default_pin_opens_nothing_but_the_choice_of_a_custom_pin(demo_store):
@@ -205,8 +220,10 @@ def test_r15_a_handset_cannot_log_a_number_in_to_another_handset(demo_store):
         run(demo_store, handsets.log_in_handset, proof.actor, free, OTHER_EMPTY_DESK)
     with pytest.raises(Forbidden):
         run(demo_store, lambda s: handsets.log_in(s, proof.actor, s.get(PhoneNumber, free), OTHER_EMPTY_DESK))
-    assert run(demo_store, lambda s: s.scalar(select(Handset).where(Handset.phone_id == OTHER_EMPTY_DESK))
-               .number_id) is None
+    assert (
+        run(demo_store, lambda s: s.scalar(select(Handset).where(Handset.phone_id == OTHER_EMPTY_DESK)).number_id)
+        is None
+    )
 
 
 def test_r16_a_proof_cannot_be_made_up_edited_moved_or_kept(demo_store, monkeypatch):
@@ -230,8 +247,10 @@ def test_r18_three_wrong_pins_lock_and_a_lock_stops_an_earlier_proof(demo_store)
     free = number_id(demo_store, ACME_FREE)
     proof = prove(demo_store, EMPTY_DESK, ACME_FREE)
 
-    checks = [run(demo_store, phone.check_pin, actor, free, wrong, Reach.SITE).check
-              for wrong in ("000001", "000002", "000003")]
+    checks = [
+        run(demo_store, phone.check_pin, actor, free, wrong, Reach.SITE).check
+        for wrong in ("000001", "000002", "000003")
+    ]
     right = run(demo_store, phone.check_pin, actor, free, CUSTOM_PIN, Reach.SITE)
 
     assert checks == [PinCheck.WRONG, PinCheck.WRONG, PinCheck.LOCKED]
@@ -249,8 +268,7 @@ def test_r22_the_code_is_asked_except_for_emergencies_and_every_attempt_is_audit
 
     assert run(demo_store, phone.authcode_needed, actor, alice, OUTSIDE)
     assert not run(demo_store, phone.authcode_needed, actor, alice, "+44999")
-    results = [run(demo_store, phone.check_authcode, actor, alice, code, OUTSIDE)
-               for code in (CODE, "9999", "")]
+    results = [run(demo_store, phone.check_authcode, actor, alice, code, OUTSIDE) for code in (CODE, "9999", "")]
 
     assert results == [True, False, False]
     attempts = [json.loads(e.detail) for e in audit(demo_store, "authcode.attempt")]

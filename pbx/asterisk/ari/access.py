@@ -5,6 +5,7 @@ extension n<id>), which runs VoiceMailMain(n<id>@pbx,s) without asking again:
 the channel carries the mailbox in its extension, never in a variable set over
 ARI (that would block the dialplan's later DB() reads).
 """
+
 from __future__ import annotations
 
 from pbx.asterisk.ari import pin_entry, prompts

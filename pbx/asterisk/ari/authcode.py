@@ -7,6 +7,7 @@ at pbx-outbound-go (extension = the E.164 number, so the dialplan's own variable
 PBX_SELF included, stay as they were); a wrong or missing code gets a short message
 and the call ends.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,7 +23,7 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 async def handle(call: Call, store: Store) -> None:
-    number, destination = (call.args + ["", ""])[:2]
+    number, destination = [*call.args, "", ""][:2]
     if not number.isdigit() or not _E164.fullmatch(destination):
         await call.hangup()
         return

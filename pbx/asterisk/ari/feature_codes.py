@@ -4,6 +4,7 @@ The codes and their names come from pbx.feature_table; the change goes through t
 web UI's own service, so it shows there and the other way round; a refused change is
 announced and nothing changes.
 """
+
 from __future__ import annotations
 
 from pbx.asterisk.ari import prompts

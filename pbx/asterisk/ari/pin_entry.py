@@ -4,6 +4,7 @@ Asterisk's own password check has no lasting lockout, so every PIN is checked by
 pbx.services.phone against the store, which counts failures across calls. What a PIN
 opens needs the proof the service hands back; this module only asks and says.
 """
+
 from __future__ import annotations
 
 from pbx.asterisk.ari.channel import Call
@@ -16,7 +17,7 @@ from pbx.services.pins import MAX_FAILED_ATTEMPTS, PinCheck
 # Long enough that a 9-digit PIN reaches the policy (and is refused) instead of being cut.
 MAX_KEYED = 16
 NEW_PIN_TRIES = 3
-ENTER_PIN = "sound:agent-pass"            # "Please enter your password followed by the pound key"
+ENTER_PIN = "sound:agent-pass"  # "Please enter your password followed by the pound key"
 WRONG_PIN = "sound:vm-incorrect"
 LOCKED = ("sound:vm-incorrect", "sound:sorry-youre-having-problems", "sound:vm-goodbye")
 NEW_PIN = "sound:vm-newpassword"
@@ -26,8 +27,7 @@ REFUSED_PIN = "sound:vm-invalid-password"
 CHANGED = "sound:vm-passchanged"
 
 
-async def unlock(call: Call, store: Store, actor: Actor, number_id: int,
-                 reach: phone.Reach) -> phone.PinProof | None:
+async def unlock(call: Call, store: Store, actor: Actor, number_id: int, reach: phone.Reach) -> phone.PinProof | None:
     """The proof once the number's PIN is keyed right (and a custom PIN chosen if it was still the default)."""
     for _ in range(MAX_FAILED_ATTEMPTS):
         pin = await call.read(ENTER_PIN, max_digits=MAX_KEYED)
@@ -45,8 +45,7 @@ async def unlock(call: Call, store: Store, actor: Actor, number_id: int,
     return None
 
 
-async def choose_custom_pin(call: Call, store: Store, actor: Actor,
-                            proof: phone.PinProof) -> phone.PinProof | None:
+async def choose_custom_pin(call: Call, store: Store, actor: Actor, proof: phone.PinProof) -> phone.PinProof | None:
     """R17, R19: the default PIN opened the box once; a custom PIN, keyed twice, replaces it now."""
     for _ in range(NEW_PIN_TRIES):
         first = await call.read(NEW_PIN, max_digits=MAX_KEYED)

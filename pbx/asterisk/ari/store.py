@@ -3,6 +3,7 @@
 SQLAlchemy is sync: the call runs in asyncio.to_thread so the event loop keeps serving
 other calls. Services return plain values (frozen dataclasses), never live ORM objects.
 """
+
 from __future__ import annotations
 
 import asyncio

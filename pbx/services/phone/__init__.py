@@ -11,21 +11,11 @@ Who may do what from a phone:
 - a proved PIN (`check_pin` -> `PinProof`) lets the handset act for that number too:
   open its voicemail, set its custom PIN, log it in here. Nothing else mints a proof.
 """
+
 from __future__ import annotations
 
-from pbx.services.phone.access import (
-    PinResult,
-    check_pin,
-    log_in,
-    log_out,
-    open_voicemail,
-    set_custom_pin,
-)
-from pbx.services.phone.authcode import (
-    authcode_needed,
-    check_authcode,
-    is_emergency,
-)
+from pbx.services.phone.access import PinResult, check_pin, log_in, log_out, open_voicemail, set_custom_pin
+from pbx.services.phone.authcode import authcode_needed, check_authcode, is_emergency
 from pbx.services.phone.codes import change_feature
 from pbx.services.phone.desk import (
     Desk,
@@ -40,7 +30,23 @@ from pbx.services.phone.desk import (
 from pbx.services.phone.proof import PinProof
 
 __all__ = [
-    "Desk", "PinProof", "PinResult", "Reach", "Reachable", "authcode_needed", "change_feature",
-    "check_authcode", "check_pin", "dialled_e164", "dialled_target", "find_desk", "find_numbers",
-    "is_emergency", "log_in", "log_out", "number_in_the_way", "open_voicemail", "set_custom_pin",
+    "Desk",
+    "PinProof",
+    "PinResult",
+    "Reach",
+    "Reachable",
+    "authcode_needed",
+    "change_feature",
+    "check_authcode",
+    "check_pin",
+    "dialled_e164",
+    "dialled_target",
+    "find_desk",
+    "find_numbers",
+    "is_emergency",
+    "log_in",
+    "log_out",
+    "number_in_the_way",
+    "open_voicemail",
+    "set_custom_pin",
 ]

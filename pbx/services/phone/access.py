@@ -3,6 +3,7 @@
 The same services as the web UI (pbx.services.pins, pbx.services.handsets), so rules,
 audit and outbox are the same whoever acts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,15 +35,19 @@ def check_pin(session: Session, actor: Actor, number_id: int, pin: str, reach: R
     The number's row is locked (PostgreSQL) so attempts from calls at the same moment all count (R40).
     """
     handset = handset_of(session, actor)
-    number = session.scalar(select(PhoneNumber).where(
-        PhoneNumber.id == number_id, personal_clause(), reach_clause(handset, reach)).with_for_update())
+    number = session.scalar(
+        select(PhoneNumber)
+        .where(PhoneNumber.id == number_id, personal_clause(), reach_clause(handset, reach))
+        .with_for_update()
+    )
     if number is None:
         raise NotFound("That phone number was not found")
     check = pins.check_pin(session, actor, number, pin)
     if check not in (PinCheck.OK, PinCheck.MUST_CHANGE):
         return PinResult(check, None)
-    return PinResult(check, mint(handset.phone_id, number.occupier_id, number.id,
-                                 new_pin_needed=check is PinCheck.MUST_CHANGE))
+    return PinResult(
+        check, mint(handset.phone_id, number.occupier_id, number.id, new_pin_needed=check is PinCheck.MUST_CHANGE)
+    )
 
 
 def _proved_number(session: Session, proved: Actor, proof: PinProof, what: str) -> PhoneNumber:

@@ -3,6 +3,7 @@
 Emergency numbers (112, 999, 911 and the site's own) always go out without one. The
 code is checked against its argon2 hash; every attempt is audited, never the code.
 """
+
 from __future__ import annotations
 
 import phonenumbers
@@ -36,8 +37,7 @@ def authcode_needed(session: Session, actor: Actor, number_id: int, destination:
     return _code_hash(get_number(session, actor, number_id)) is not None
 
 
-def check_authcode(session: Session, actor: Actor, number_id: int, code: str,
-                             destination: str) -> bool:
+def check_authcode(session: Session, actor: Actor, number_id: int, code: str, destination: str) -> bool:
     """R22: the code keyed for a call from the handset's own number; every attempt audited."""
     number = get_number(session, actor, number_id)
     ok = bool(code) and verify_secret(_code_hash(number), code)

@@ -3,6 +3,7 @@
 The codes come from pbx.feature_table; the change goes through the web UI's own service
 (pbx.services.features.update_features): same rules, audit and outbox.
 """
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

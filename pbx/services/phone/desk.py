@@ -4,6 +4,7 @@ Who calls is the handset the channel authenticated as (its Phone ID), never what
 handset sends. Its number is the one logged in there, if that number is personal
 (live and not main: R2, R5, R6); otherwise the handset acts for no number.
 """
+
 from __future__ import annotations
 
 import enum
@@ -23,9 +24,9 @@ from pbx.validation import EMERGENCY_NUMBERS
 class Reach(enum.Enum):
     """Which numbers a handset may name by keying digits, and so try a PIN for (R3)."""
 
-    OWN = "own"            # *97: the number logged in here
+    OWN = "own"  # *97: the number logged in here
     OCCUPIER = "occupier"  # *98: the numbers of the occupier logged in here (the site's, when none is)
-    SITE = "site"          # *11: the numbers at the handset's site, of any occupier
+    SITE = "site"  # *11: the numbers at the handset's site, of any occupier
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,15 @@ def find_desk(session: Session, actor: Actor) -> Desk | None:
     except NotFound:
         return None
     number = own_number(handset)
-    return Desk(handset.phone_id, handset.site_id, handset.site.country, emergency_numbers(handset),
-                number.id if number else None, number.occupier_id if number else None,
-                number.extension if number else None)
+    return Desk(
+        handset.phone_id,
+        handset.site_id,
+        handset.site.country,
+        emergency_numbers(handset),
+        number.id if number else None,
+        number.occupier_id if number else None,
+        number.extension if number else None,
+    )
 
 
 def emergency_numbers(handset: Handset) -> frozenset[str]:
@@ -130,6 +137,8 @@ def find_numbers(session: Session, actor: Actor, digits: str, reach: Reach) -> l
     handset = handset_of(session, actor)
     query = select(PhoneNumber).where(personal_clause(), reach_clause(handset, reach))
     full = {e for e in (dialled_e164(digits, handset.site.country), "+" + digits) if e}
-    found = session.scalars(query.where(PhoneNumber.e164.in_(full))).all() or \
-        session.scalars(query.where(PhoneNumber.extension == digits)).all()
+    found = (
+        session.scalars(query.where(PhoneNumber.e164.in_(full))).all()
+        or session.scalars(query.where(PhoneNumber.extension == digits)).all()
+    )
     return [Reachable(n.id, n.extension) for n in found]

@@ -5,6 +5,7 @@ with a key that lives only in this process, and expires after the longest call, 
 the Stasis app cannot make one up, edit one for another number or keep one for
 later: what a PIN opens (voicemail, a custom PIN, hot desk login) requires one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,8 +44,14 @@ def _seal(phone_id: str, occupier_id: int, number_id: int, new_pin_needed: bool,
 
 def mint(phone_id: str, occupier_id: int, number_id: int, *, new_pin_needed: bool) -> PinProof:
     issued = time.monotonic()
-    return PinProof(phone_id, occupier_id, number_id, new_pin_needed, issued,
-                    _seal(phone_id, occupier_id, number_id, new_pin_needed, issued))
+    return PinProof(
+        phone_id,
+        occupier_id,
+        number_id,
+        new_pin_needed,
+        issued,
+        _seal(phone_id, occupier_id, number_id, new_pin_needed, issued),
+    )
 
 
 def proved_actor(actor: Actor, proof: PinProof, *, for_new_pin: bool = False) -> Actor:
