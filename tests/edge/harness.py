@@ -17,7 +17,8 @@ from tests.sip.sipp import SIPP, SippProcess, render_scenario, wait_udp_bound, w
 
 EDGE_SCENARIOS = Path(__file__).parent / "scenarios"
 SIP_PORT = 5060
-UAS_SCENARIOS = {"answer": "uas_answer.xml", "busy": "uas_busy.xml", "ring": "uas_ring.xml"}
+# tests/sip scenarios; "answer" and "unavailable" are in tests/edge/scenarios
+UAS_SCENARIOS = {"busy": "uas_busy.xml", "ring": "uas_ring.xml"}
 
 
 class EdgeSipp(SippProcess):
@@ -125,7 +126,7 @@ class RegisterResult:
     def ok(self) -> bool:
         return self.exit_code == 0 and self.statuses[-1:] == [200]
 
-    def __str__(self) -> str:
+    def __repr__(self) -> str:
         return f"REGISTER: sipp exit {self.exit_code}, responses {self.statuses}\n{self.diagnostics}"
 
 
@@ -152,7 +153,7 @@ class CallResult:
     def ok(self) -> bool:
         return self.exit_code == 0 and self.status == self.expected
 
-    def __str__(self) -> str:
+    def __repr__(self) -> str:
         return f"call expected {self.expected}, got {self.status} (sipp exit {self.exit_code})\n{self.diagnostics}"
 
 
