@@ -30,7 +30,7 @@ class EdgeSipp(SippProcess):
         self.name = name
         self.dir = directory
         self.port = port
-        self.media_port = port + 1000
+        self.media_port = 6000 + (port - 5000) * 4  # sipp uses media_port .. +3
         self.timeout = timeout
         self.message_file = directory / f"{name}.messages.log"
         self.screen_file = directory / f"{name}.screen.log"
@@ -58,9 +58,12 @@ def _edge_scenario(template: str, dest: Path, values: dict[str, str]) -> Path:
 
 
 class Uas:
-    """A node, a carrier or a handset listening at ip:port: answers (or refuses) calls."""
+    """A node, a carrier or a handset listening at ip:port: answers (or refuses) calls.
 
-    def __init__(self, name: str, ip: str, port: int = SIP_PORT, *, mode: str = "answer", calls: int = 1,
+    `calls` is generous: sipp counts each OPTIONS probe it auto-answers (-aa) as a
+    call, and stops taking calls at -m. The UAS runs until stop() or its timeout."""
+
+    def __init__(self, name: str, ip: str, port: int = SIP_PORT, *, mode: str = "answer", calls: int = 100,
                  hold: float = 3.0, timeout: float = 30.0):
         self.name, self.ip, self.port = name, ip, port
         self.mode, self.calls, self.hold, self.timeout = mode, calls, hold, timeout
