@@ -38,14 +38,12 @@ class EdgeError(RuntimeError):
 
 
 def kamailio_binary() -> str:
-    path = shutil.which(KAMAILIO) or (KAMAILIO if Path("/usr/sbin/kamailio").exists() else None)
-    if path is None:
-        for candidate in ("/usr/sbin/kamailio", "/usr/local/sbin/kamailio"):
-            if Path(candidate).exists():
-                return candidate
-        raise EdgeError("kamailio is not installed: run scripts/install.sh "
-                        "(apt-get install kamailio kamailio-sqlite-modules kamailio-postgres-modules)")
-    return path if os.path.isabs(path) else "/usr/sbin/kamailio"
+    """The kamailio binary (Debian puts it in /usr/sbin, often not on a user's PATH)."""
+    for candidate in (shutil.which(KAMAILIO), "/usr/sbin/kamailio", "/usr/local/sbin/kamailio"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise EdgeError("kamailio is not installed: run scripts/install.sh "
+                    "(apt-get install kamailio kamailio-sqlite-modules kamailio-postgres-modules)")
 
 
 class LocalEdge:
@@ -81,7 +79,7 @@ class LocalEdge:
     def check(self) -> str:
         """Render, then `kamailio -c`: the output; EdgeError if Kamailio rejects the config."""
         self.write_config()
-        proc = subprocess.run(self._argv("-c"), capture_output=True, text=True, timeout=30,
+        proc = subprocess.run(self._argv("-c"), capture_output=True, text=True, timeout=30, check=False,
                               stdin=subprocess.DEVNULL)
         output = proc.stdout + proc.stderr
         if proc.returncode != 0 or "config file ok" not in output:
@@ -208,7 +206,7 @@ class LocalEdge:
                 sock.settimeout(timeout)
                 sock.sendto(json.dumps(request).encode(), str(self.dir / RPC_SOCKET))
                 data = sock.recv(1 << 20)
-            except (OSError, socket.timeout) as exc:
+            except (TimeoutError, OSError) as exc:
                 raise EdgeError(f"RPC {method} to {self.config.name}: {exc}") from None
             finally:
                 reply_path.unlink(missing_ok=True)
@@ -283,7 +281,7 @@ class LocalEdge:
             sock.sendto(message.encode(), (address, port))
             try:
                 data = sock.recv(65535)
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 return None
         first = data.split(b"\r\n", 1)[0].decode(errors="replace").split()
         return int(first[1]) if len(first) > 1 and first[0] == "SIP/2.0" and first[1].isdigit() else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -119,7 +119,6 @@ class EdgeConfig:
     log_level: int = 2
     auth_secret: str | None = None  # the same on all edges: a nonce from one is good at another
     module_dir: str | None = None  # found on this machine when None
-    extra: dict = field(default_factory=dict, compare=False, repr=False)  # reserved; never rendered
 
 
 def kamailio_db_url(database_url: str) -> tuple[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import Self
 
 from tests.sip.messages import Invite, SipMessage, final_status, received_invites
 from tests.sip.sipp import SIPP, SippProcess, render_scenario, wait_udp_bound, work_dir
@@ -70,7 +71,7 @@ class Uas:
         self.dir = work_dir(name)
         self.process: EdgeSipp | None = None
 
-    def start(self) -> "Uas":
+    def start(self) -> Uas:
         values = {"HOLD_MS": str(int(self.hold * 1000)), "RING_MS": "0"}
         if self.mode in UAS_SCENARIOS:
             scenario = render_scenario(UAS_SCENARIOS[self.mode], self.dir / f"{self.mode}.xml", values=values)
@@ -98,7 +99,7 @@ class Uas:
         if self.process is not None:
             self.process.kill()
 
-    def __enter__(self) -> "Uas":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -106,7 +107,7 @@ class Uas:
 
 
 def _wait_bound(ip: str, port: int, timeout: float = 5.0) -> bool:
-    wanted = "%08X:%04X" % (int.from_bytes(bytes(map(int, reversed(ip.split(".")))), "big"), port)
+    wanted = "{:08X}:{:04X}".format(int.from_bytes(bytes(map(int, reversed(ip.split(".")))), "big"), port)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

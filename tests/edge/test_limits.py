@@ -24,7 +24,7 @@ def _options_burst(source: str, count: int, edge: str = EDGE_1) -> int:
             while True:
                 sock.recv(65535)
                 answered += 1
-        except socket.timeout:
+        except TimeoutError:
             pass
     return answered
 

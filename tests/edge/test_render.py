@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 from pbx.edge.local import LocalEdge
-from pbx.edge.render import (Carrier, EdgeConfig, EdgeConfigError, Node, kamailio_db_url,
-                             render_dispatcher_list, render_edge_config)
+from pbx.edge.render import (
+    Carrier,
+    EdgeConfig,
+    EdgeConfigError,
+    Node,
+    kamailio_db_url,
+    render_dispatcher_list,
+    render_edge_config,
+)
 
 
 def _config(tmp: Path, **kwargs) -> EdgeConfig:
@@ -30,14 +37,14 @@ def runtime(tmp_path):
 
 
 SHAPES = {
-    "1 edge, 1 node": dict(),
-    "2 edges, 3 nodes, carriers": dict(
-        peers=("127.0.1.102",), nodes=(Node("127.0.1.1"), Node("127.0.1.2"), Node("127.0.1.3")),
-        carriers=(Carrier("carrier1", "127.0.1.201"), Carrier("carrier2", "127.0.1.202", 5070)),
-        auth_secret="0123456789abcdefXYZ", algorithm="priority"),
-    "3 edges, postgres": dict(
-        peers=("127.0.1.102", "127.0.1.103"), nodes=(Node("127.0.1.1"), Node("127.0.1.2", 5062)),
-        database_url="postgresql+psycopg://pbx:s3cret@127.0.0.1:5432/pbx"),
+    "1 edge, 1 node": {},
+    "2 edges, 3 nodes, carriers": {
+        "peers": ("127.0.1.102",), "nodes": (Node("127.0.1.1"), Node("127.0.1.2"), Node("127.0.1.3")),
+        "carriers": (Carrier("carrier1", "127.0.1.201"), Carrier("carrier2", "127.0.1.202", 5070)),
+        "auth_secret": "0123456789abcdefXYZ", "algorithm": "priority"},
+    "3 edges, postgres": {
+        "peers": ("127.0.1.102", "127.0.1.103"), "nodes": (Node("127.0.1.1"), Node("127.0.1.2", 5062)),
+        "database_url": "postgresql+psycopg://pbx:s3cret@127.0.0.1:5432/pbx"},
 }
 
 
@@ -69,22 +76,22 @@ def test_dispatcher_list_orders_nodes_first_first(tmp_path):
 
 
 @pytest.mark.parametrize("change", [
-    dict(address="127.0.1.101\nlisten=udp:0.0.0.0:5060"),
-    dict(address="edge.example"),
-    dict(name='edge1"; exit'),
-    dict(nodes=()),
-    dict(nodes=(Node("127.0.1.1"), Node("127.0.1.1"))),
-    dict(peers=("127.0.1.101",)),
-    dict(carriers=(Carrier("Bad Name", "127.0.1.201"),)),
-    dict(carriers=(Carrier("c1", "127.0.1.1"),)),  # a node's address: ambiguous trust
-    dict(realm='pbx"'),
-    dict(auth_secret="short"),
-    dict(sip_port=5080),
-    dict(algorithm="weighted"),
-    dict(runtime_dir=Path("/tmp/a b")),
-    dict(database_url="mysql://u:p@h/db"),
-    dict(database_url="sqlite:///relative.db"),
-    dict(database_url='postgresql://u:p"x@h/db'),
+    {"address": "127.0.1.101\nlisten=udp:0.0.0.0:5060"},
+    {"address": "edge.example"},
+    {"name": 'edge1"; exit'},
+    {"nodes": ()},
+    {"nodes": (Node("127.0.1.1"), Node("127.0.1.1"))},
+    {"peers": ("127.0.1.101",)},
+    {"carriers": (Carrier("Bad Name", "127.0.1.201"),)},
+    {"carriers": (Carrier("c1", "127.0.1.1"),)},  # a node's address: ambiguous trust
+    {"realm": 'pbx"'},
+    {"auth_secret": "short"},
+    {"sip_port": 5080},
+    {"algorithm": "weighted"},
+    {"runtime_dir": Path("/tmp/a b")},
+    {"database_url": "mysql://u:p@h/db"},
+    {"database_url": "sqlite:///relative.db"},
+    {"database_url": 'postgresql://u:p"x@h/db'},
 ])
 def test_unsafe_values_are_refused(tmp_path, change):
     with pytest.raises(EdgeConfigError):

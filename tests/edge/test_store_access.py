@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import text
 
 from pbx.store import make_engine
+from tests.postgres_server import PostgresServer
 
 from .conftest import EDGE_1, Edges, Store
 from .harness import register
-from tests.postgres_server import PostgresServer
 
 
 def test_sqlite_reader_is_not_blocked_by_an_open_write(store, edges):
