@@ -125,7 +125,7 @@ def _settle(number: PhoneNumber) -> None:
 
 def describe(session: Session, settings: Settings) -> dict[str, Any]:
     """The JSON that scripts, tests and benchmarks read instead of hard-coding values."""
-    sip = {"host": "127.0.0.1", "port": settings.ports.sip}
+    sip = {"host": settings.asterisk_host, "port": settings.ports.sip}
     logins = [
         {"email": u.email, "password": PASSWORD, "role": u.role.value,
          "occupier": u.occupier.name if u.occupier else None, "name": u.full_name,
@@ -155,10 +155,10 @@ def describe(session: Session, settings: Settings) -> dict[str, Any]:
         "sip": sip,
         "trunk": {
             "inbound": {**sip, "headers": {settings.trunk_header: settings.trunk_secret}},
-            "outbound": {"host": "127.0.0.1", "port": settings.ports.trunk_outbound},
+            "outbound": {"host": settings.trunk_host, "port": settings.ports.trunk_outbound},
         },
-        "ami": {"host": "127.0.0.1", "port": settings.ports.ami},
-        "ari": {"url": f"http://127.0.0.1:{settings.ports.http}/ari"},
+        "ami": {"host": settings.asterisk_host, "port": settings.ports.ami},
+        "ari": {"url": f"http://{settings.asterisk_host}:{settings.ports.http}/ari"},
         "occupiers": occupiers,
         "logins": logins,
         "numbers": numbers,

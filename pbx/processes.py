@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from pbx.settings import process_env
+
 
 class Background:
     def __init__(self, run_dir: Path, name: str) -> None:
@@ -37,7 +39,7 @@ class Background:
         with open(self.logfile, "ab") as log:
             process = subprocess.Popen([sys.executable, "-m", "pbx.cli", *args], stdout=log, stderr=log,
                                        stdin=subprocess.DEVNULL, start_new_session=True,
-                                       env={**os.environ, **(env or {})})
+                                       env=process_env(env))
         self.pidfile.write_text(str(process.pid))
         return process.pid
 

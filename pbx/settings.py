@@ -1,25 +1,42 @@
-"""Where pbx keeps its state and which local ports it uses.
+"""Every setting of pbx, read once from the environment and validated, then passed down.
 
-Everything comes from the environment so that a developer's `pbx up`, the test
-suite and a benchmark can each run their own Asterisk side by side on
-127.0.0.1 without stepping on each other.
+This is the only module that reads `os.environ`: `Settings.from_env()` is called at
+the edge (the `pbx` command, `webui.create_app()`, Alembic) and the object travels
+from there. A bad value stops the start with one line naming the variable, rather
+than a failure later, deep in a connection. The defaults are one machine: Asterisk
+on 127.0.0.1, its config and spool folders those of the local instance
+(`pbx.asterisk.local.asterisk_folders`), so a developer's `pbx up`, the test suite
+and a benchmark can each run their own Asterisk side by side. Every variable, its
+default and meaning: docs/settings.md.
 """
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+LOCALHOST = "127.0.0.1"
+DEFAULT_SMTP_PORT = 25
+DEFAULT_SENDER = "voicemail@localhost"
+SMTP_TIMEOUT_S = 10.0
+_TRUE, _FALSE = ("1", "yes", "true", "on"), ("", "0", "no", "false", "off")
+# A host name or an IPv4 address: it is written into Asterisk's config files as is.
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+_INSTANCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# The operator's own setting, but it becomes a header: a plain address only.
+_SENDER = re.compile(r"[^\s<>\"',;]+@[^\s<>\"',;]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit():
-        raise ValueError(f"{name} must be a port number, not {raw!r}")
-    return int(raw)
+class SettingsError(ValueError):
+    """A setting has a value pbx cannot use; the message names the variable."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(f"{variable} {message}")
+        self.variable = variable
 
 
 @dataclass(frozen=True)
@@ -31,13 +48,30 @@ class AsteriskPorts:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """R23: where voicemail to email is sent from. No host: voicemail to email is off."""
+
+    host: str = ""
+    port: int = DEFAULT_SMTP_PORT
+    sender: str = DEFAULT_SENDER
+    starttls: bool = False
+    user: str = ""
+    password: str = ""
+    timeout: float = SMTP_TIMEOUT_S
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
 class Settings:
     state_dir: Path
     cache_dir: Path
     database_url: str
     instance: str
     ports: AsteriskPorts
-    web_host: str = "127.0.0.1"
+    web_host: str = LOCALHOST
     web_port: int = 8000
     ami_user: str = "pbx"
     ami_secret: str = "pbx-ami-secret"
@@ -46,26 +80,122 @@ class Settings:
     # A caller from the trunk is recognised by this header (handsets share 127.0.0.1).
     trunk_header: str = "X-PBX-Trunk"
     trunk_secret: str = "pbx-trunk-secret"
+    trunk_host: str = LOCALHOST  # the outside world (carrier) Asterisk sends outgoing calls to
     conf_dir: Path = field(default=REPO_ROOT / "asterisk-conf")
     dialplan_dir: Path = field(default=REPO_ROOT / "dialplan")
+    # Where Asterisk listens (SIP, AMI, HTTP/ARI) and where pbx reaches it.
+    asterisk_host: str = LOCALHOST
+    # Asterisk's config folder (rendered files go there) and spool folder (voicemail is
+    # read from it); None: the local instance's (pbx.asterisk.local.asterisk_folders).
+    asterisk_etc_dir: Path | None = None
+    asterisk_spool_dir: Path | None = None
+    # Signs session cookies and CSRF tokens; empty: generated once into state_dir.
+    secret_key: str = ""
+    secure_cookies: bool = False  # behind HTTPS: cookies are sent over HTTPS only
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
     @classmethod
-    def from_env(cls) -> "Settings":
-        state_dir = Path(os.environ.get("PBX_STATE_DIR") or Path.home() / ".local/state/pbx")
-        cache_dir = Path(os.environ.get("PBX_CACHE_DIR") or Path.home() / ".cache/pbx")
-        database_url = os.environ.get("PBX_DATABASE_URL") or f"sqlite:///{state_dir / 'pbx.db'}"
-        ports = AsteriskPorts(
-            sip=_int_env("PBX_SIP_PORT", 5060),
-            ami=_int_env("PBX_AMI_PORT", 5038),
-            http=_int_env("PBX_HTTP_PORT", 8088),
-            trunk_outbound=_int_env("PBX_TRUNK_OUTBOUND_PORT", 5098),
-        )
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings the environment (or `env`) gives; SettingsError names a bad one."""
+        read = _Reader(os.environ if env is None else env)
+        if read.text("PBX_VOICEMAIL_SPOOL"):
+            raise SettingsError("PBX_VOICEMAIL_SPOOL", "is replaced by PBX_ASTERISK_SPOOL_DIR: Asterisk's "
+                                "spool folder (the one holding voicemail/), not its voicemail/pbx folder")
+        state_dir = read.path("PBX_STATE_DIR", Path.home() / ".local/state/pbx")
         return cls(
             state_dir=state_dir,
-            cache_dir=cache_dir,
-            database_url=database_url,
-            instance=os.environ.get("PBX_INSTANCE", "dev"),
-            ports=ports,
-            web_port=_int_env("PBX_WEB_PORT", 8000),
-            trunk_secret=os.environ.get("PBX_TRUNK_SECRET", "pbx-trunk-secret"),
+            cache_dir=read.path("PBX_CACHE_DIR", Path.home() / ".cache/pbx"),
+            database_url=read.text("PBX_DATABASE_URL") or f"sqlite:///{state_dir / 'pbx.db'}",
+            instance=read.matching("PBX_INSTANCE", "dev", _INSTANCE, "a name of letters, digits, '.', '_', '-'"),
+            ports=AsteriskPorts(
+                sip=read.port("PBX_SIP_PORT", 5060),
+                ami=read.port("PBX_AMI_PORT", 5038),
+                http=read.port("PBX_HTTP_PORT", 8088),
+                trunk_outbound=read.port("PBX_TRUNK_OUTBOUND_PORT", 5098),
+            ),
+            web_host=read.host("PBX_WEB_HOST", LOCALHOST),
+            web_port=read.port("PBX_WEB_PORT", 8000),
+            ami_user=read.credential("PBX_AMI_USER", "pbx"),
+            ami_secret=read.credential("PBX_AMI_SECRET", "pbx-ami-secret"),
+            ari_user=read.credential("PBX_ARI_USER", "pbx"),
+            ari_password=read.credential("PBX_ARI_PASSWORD", "pbx-ari-secret"),
+            trunk_secret=read.credential("PBX_TRUNK_SECRET", "pbx-trunk-secret"),
+            trunk_host=read.host("PBX_TRUNK_HOST", LOCALHOST),
+            asterisk_host=read.host("PBX_ASTERISK_HOST", LOCALHOST),
+            asterisk_etc_dir=read.folder("PBX_ASTERISK_ETC_DIR"),
+            asterisk_spool_dir=read.folder("PBX_ASTERISK_SPOOL_DIR"),
+            secret_key=read.single_line("PBX_SECRET_KEY"),
+            secure_cookies=read.flag("PBX_WEB_SECURE_COOKIES"),
+            smtp=SmtpSettings(
+                host=read.host("PBX_SMTP_HOST", ""),
+                port=read.port("PBX_SMTP_PORT", DEFAULT_SMTP_PORT),
+                sender=read.matching("PBX_SMTP_FROM", DEFAULT_SENDER, _SENDER,
+                                     "a plain address like voicemail@example.com"),
+                starttls=read.flag("PBX_SMTP_STARTTLS"),
+                user=read.single_line("PBX_SMTP_USER"),
+                password=read.single_line("PBX_SMTP_PASSWORD"),
+            ),
         )
+
+
+def process_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a pbx subprocess starts with: ours (so it reads the same settings), plus extra."""
+    return {**os.environ, **(extra or {})}
+
+
+class _Reader:
+    """Reads one variable at a time; every refusal is a SettingsError naming it."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def text(self, name: str) -> str:
+        return self.env.get(name, "").strip()
+
+    def single_line(self, name: str) -> str:
+        value = self.text(name)
+        if _CONTROL.search(value):
+            raise SettingsError(name, "must be one line without control characters")
+        return value
+
+    def matching(self, name: str, default: str, pattern: re.Pattern[str], what: str) -> str:
+        value = self.text(name) or default
+        if not pattern.fullmatch(value):
+            raise SettingsError(name, f"must be {what}, not {value!r}")
+        return value
+
+    def port(self, name: str, default: int) -> int:
+        raw = self.text(name)
+        if not raw:
+            return default
+        if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+            raise SettingsError(name, f"must be a port number (1-65535), not {raw!r}")
+        return int(raw)
+
+    def host(self, name: str, default: str) -> str:
+        return self.matching(name, default, _HOST, "a host name or IPv4 address") if self.text(name) else default
+
+    def credential(self, name: str, default: str) -> str:
+        # Written into Asterisk's config files, where ';' starts a comment.
+        value = self.env.get(name) or default
+        if value != value.strip() or _CONTROL.search(value) or ";" in value:
+            raise SettingsError(name, "must have no spaces at the ends, no control characters and no ';'")
+        return value
+
+    def flag(self, name: str) -> bool:
+        raw = self.text(name).lower()
+        if raw not in _TRUE + _FALSE:
+            raise SettingsError(name, f"must be 1 or 0 (yes/no, true/false), not {raw!r}")
+        return raw in _TRUE
+
+    def path(self, name: str, default: Path) -> Path:
+        raw = self.single_line(name)
+        return Path(raw) if raw else default
+
+    def folder(self, name: str) -> Path | None:
+        raw = self.single_line(name)
+        if not raw:
+            return None
+        if not Path(raw).is_absolute():
+            raise SettingsError(name, f"must be an absolute path, not {raw!r}")
+        return Path(raw)

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from typing import TypeVar
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from pbx.services.errors import InvalidInput
+from pbx.services.errors import FieldErrors, InvalidInput
+
+T = TypeVar("T")
 
 E164_RE = re.compile(r"\+[1-9][0-9]{6,14}")
 EXTENSION_RE = re.compile(r"[0-9]{2,8}")
@@ -104,3 +108,30 @@ def dial_target(value: str, field: str) -> str:
     if EXTENSION_RE.fullmatch(raw):
         return raw
     raise InvalidInput(field, f"{value!r} is neither an extension nor a number in international format")
+
+
+class FieldChecks:
+    """Runs each field's check and keeps every refusal, so one submission hears of all its wrong fields.
+
+    checks = FieldChecks(); ext = checks.run(extension, raw_ext); ...; checks.done()
+    raises FieldErrors if any check refused (the first refusal of each field is kept).
+    """
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def run(self, check: Callable[..., T], *args: object) -> T | None:
+        try:
+            return check(*args)
+        except InvalidInput as refusal:
+            self.refuse(refusal)
+            return None
+
+    def refuse(self, refusal: InvalidInput) -> None:
+        errors = refusal.errors if isinstance(refusal, FieldErrors) else {refusal.field: refusal.message}
+        for field, message in errors.items():
+            self.errors.setdefault(field, message)
+
+    def done(self) -> None:
+        if self.errors:
+            raise FieldErrors(self.errors)

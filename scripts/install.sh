@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v sipp >/dev/null || need_apt+=(sip-tester)
+# The SIP edge (issue 9): Kamailio with its SQLite and PostgreSQL drivers.
+command -v kamailio >/dev/null || need_apt+=(kamailio)
+[ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/db_sqlite.so ] || need_apt+=(kamailio-sqlite-modules)
+[ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/db_postgres.so ] || need_apt+=(kamailio-postgres-modules)
 command -v debootstrap >/dev/null || need_apt+=(debootstrap)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)

@@ -10,12 +10,14 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 
 import pytest
 
 from pbx.settings import REPO_ROOT
+from pbx.store.migrate import head_revision, upgrade
 
 ALICE, BOB, MAIN = "+442079460201", "+442079460202", "+442079460100"
 OTHER_SITE = "+442079460301"
@@ -31,10 +33,11 @@ def closed_port() -> int:
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    """The demo store, seeded once with `pbx demo`; each test works on its own copy."""
+    """The demo store: `pbx db upgrade`, then `pbx demo` once; each test works on its own copy."""
     state = tmp_path_factory.mktemp("cli-template")
-    result = run_pbx(["demo"], state)
-    assert result.returncode == 0, result.stderr
+    for args in (["db", "upgrade"], ["demo"]):
+        result = run_pbx(args, state)
+        assert result.returncode == 0, result.stderr
     return state / "pbx.db"
 
 
@@ -159,3 +162,61 @@ def test_every_command_answers_bad_input_with_one_line(state, args, env):
     args = [a.format(**values) for a in args]
     env = {k: v.format(**values) for k, v in env.items()}
     assert_one_line_error(run_pbx(args, state, **env))
+
+
+# -- the store's schema: only `pbx db upgrade` and `pbx up` change it ---------------------------
+
+STORE_COMMANDS = [
+    ["demo"], ["demo", "--json"], ["render", "--out", "{state}/rendered"], ["features", "show", ALICE],
+    ["features", "set", ALICE, "dnd=on"], ["sync"], ["asterisk", "up"], ["controller"], ["web"],
+]
+
+
+def store_contents(path) -> dict[str, object]:
+    """Every table's row count and the schema revision: what a refused command must leave as it was."""
+    with sqlite3.connect(path) as connection:
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        contents: dict[str, object] = {t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+                                       for t in tables}
+        contents["revision"] = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    return contents
+
+
+@pytest.mark.parametrize("args", [["demo", "--json"], ["features", "show", ALICE], ["web"]])
+def test_a_command_refuses_a_store_with_no_schema_and_creates_nothing(tmp_path, args):
+    error = assert_one_line_error(run_pbx([a.format(state=tmp_path) for a in args], tmp_path), 1)
+    assert error == (f"pbx: error: the store's schema is behind (revision none, code expects {head_revision()}): "
+                     "run pbx db upgrade")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", STORE_COMMANDS)
+def test_a_command_refuses_a_store_whose_schema_is_behind_and_changes_nothing(tmp_path, args):
+    store = tmp_path / "pbx.db"
+    upgrade(f"sqlite:///{store}", "0001")
+    before = store_contents(store)
+
+    error = assert_one_line_error(run_pbx([a.format(state=tmp_path) for a in args], tmp_path), 1)
+
+    assert f"schema is behind (revision 0001, code expects {head_revision()}): run pbx db upgrade" in error
+    assert store_contents(store) == before
+
+
+def test_pbx_db_upgrade_then_makes_the_store_usable(tmp_path):
+    upgrade(f"sqlite:///{tmp_path / 'pbx.db'}", "0001")
+    assert run_pbx(["demo"], tmp_path).returncode == 1
+
+    upgraded = run_pbx(["db", "upgrade"], tmp_path)
+
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert run_pbx(["demo"], tmp_path).stdout.strip() == "demo data seeded"
+    assert features(tmp_path, ALICE)["number"] == ALICE
+
+
+def test_a_store_migrated_by_newer_code_is_refused(state):
+    with sqlite3.connect(state / "pbx.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+
+    error = assert_one_line_error(run_pbx(["features", "show", ALICE], state), 1)
+
+    assert "newer than this code (revision 9999" in error

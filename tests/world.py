@@ -56,7 +56,7 @@ class World:
         self.factory = make_session_factory(self.engine)
         with transaction(self.factory) as session:
             demo.seed(session)
-        self.controller = Controller(self.settings, self.factory, asterisk.local.etc_dir)
+        self.controller = Controller(self.settings, self.factory)
         self.sync()
         with transaction(self.factory) as session:
             self.data: dict[str, Any] = demo.describe(session, self.settings)
@@ -124,7 +124,7 @@ class World:
     @contextmanager
     def running_controller(self) -> Iterator[Controller]:
         """The real controller loop in a thread, as `pbx controller` runs it."""
-        controller = Controller(self.settings, self.factory, self.asterisk.local.etc_dir)
+        controller = Controller(self.settings, self.factory)
         loop = asyncio.new_event_loop()
         stop = asyncio.Event()
         thread = threading.Thread(target=lambda: loop.run_until_complete(self._run(controller, stop)), daemon=True)

@@ -1,11 +1,10 @@
 """The admin web UI: an app factory in the manner of Flask's tutorial.
 
-`create_app()` reads the store's URL from Settings.from_env(); tests pass
+`create_app(settings=...)` takes the store's URL, the secret key and the cookie
+flags from pbx's Settings (none given: `Settings.from_env()`); tests pass
 `test_config` (DATABASE_URL, SECRET_KEY, ...) to run against their own store.
 """
 from __future__ import annotations
-
-import os
 
 from flask import Flask, redirect, url_for
 from flask_login import current_user
@@ -13,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from pbx.settings import Settings
 from pbx.store.db import make_engine, make_session_factory
+from pbx.store.migrate import check_current
 from webui import errors
 from webui.access import home_url, login_manager
 from webui.ratelimit import MAX_FAILURES, WINDOW_S, SignInLimiter
@@ -28,14 +28,14 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, *, settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     app.config.from_mapping(
         DATABASE_URL=settings.database_url,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("PBX_WEB_SECURE_COOKIES", "") == "1",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         # The token lives as long as the session, which sign-out ends (webui.web_sessions).
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_HEADERS=["X-CSRFToken"],
@@ -46,7 +46,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secret_key(settings.state_dir)
+        app.config["SECRET_KEY"] = settings.secret_key or secret_key(settings.state_dir)
+    # A store whose schema is behind the code is refused at start, not half-used (pbx db upgrade).
+    check_current(app.config["DATABASE_URL"])
     factory = make_session_factory(make_engine(app.config["DATABASE_URL"]))
     app.extensions["pbx"] = WebState(
         sessions=factory,

@@ -5,27 +5,17 @@ refused change answers exactly what the form would say.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, jsonify, request
 
 from pbx.services import directory, numbers
-from pbx.services.errors import InvalidInput
 from pbx.services.features import show_features
 from pbx.services.lookup import get_number
 from webui.access import ADMIN, USER, current_actor, current_user, roles_required
 from webui.present import handset_choice, number_details, number_row, site_json, user_choice
+from webui.schemas import NumberIds, query
 from webui.store import unit_of_work
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_IDS = 500
-
-
-def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("body", "send a JSON object")
-    return body
 
 
 @bp.get("/me")
@@ -58,11 +48,9 @@ def site_numbers(site_id: int):
 @roles_required(ADMIN, USER)
 def some_numbers():
     """The rows the page is waiting on (Pending), re-read without reloading the list."""
-    raw = [part for part in request.args.get("ids", "").split(",") if part]
-    if not all(part.isdigit() for part in raw) or len(raw) > MAX_IDS:
-        raise InvalidInput("ids", f"give up to {MAX_IDS} number ids separated by commas")
+    wanted = query(NumberIds)
     with unit_of_work() as db:
-        found = directory.numbers_by_ids(db, current_actor(), [int(part) for part in raw])
+        found = directory.numbers_by_ids(db, current_actor(), wanted.ids)
         return jsonify(numbers=[number_row(n) for n in found])
 
 

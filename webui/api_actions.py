@@ -9,11 +9,11 @@ from __future__ import annotations
 from flask import jsonify
 
 from pbx.services import assignment, handsets, pins
-from pbx.services.errors import InvalidInput
 from pbx.services.features import features_dict, update_features
 from webui.access import ADMIN, USER, current_actor, roles_required
-from webui.api import bp, json_body
+from webui.api import bp
 from webui.present import number_row
+from webui.schemas import Assignment, DisplayName, FeatureChanges, HandsetLogin, json_body
 from webui.store import unit_of_work
 
 
@@ -25,11 +25,9 @@ def _answer(number, message: str):
 @roles_required(ADMIN)
 def assign(number_id: int):
     """R12."""
-    user_id = json_body().get("user_id")
-    if not isinstance(user_id, int) or isinstance(user_id, bool):
-        raise InvalidInput("user_id", "pick a user")
+    body = json_body(Assignment)
     with unit_of_work() as db:
-        number = assignment.assign_user(db, current_actor(), number_id, user_id)
+        number = assignment.assign_user(db, current_actor(), number_id, body.user_id)
         return _answer(number, f"{number.e164} is assigned to {number.user.full_name}")
 
 
@@ -46,12 +44,9 @@ def unassign(number_id: int):
 @roles_required(ADMIN)
 def display_name(number_id: int):
     """R13."""
-    body = json_body()
-    first, second = body.get("first", ""), body.get("second", "")
-    if not isinstance(first, str) or not isinstance(second, str):
-        raise InvalidInput("display_name", "send the two parts as text")
+    body = json_body(DisplayName)
     with unit_of_work() as db:
-        number = assignment.set_display_name(db, current_actor(), number_id, first, second)
+        number = assignment.set_display_name(db, current_actor(), number_id, body.first, body.second)
         label = number.display_name
         return _answer(number, f"The display name is now {label}" if label else "The display name is cleared")
 
@@ -70,12 +65,10 @@ def reset_pin(number_id: int):
 @roles_required(ADMIN)
 def log_in(number_id: int):
     """R15: one number per handset; a taken handset is refused with the reason."""
-    phone_id = json_body().get("phone_id")
-    if not isinstance(phone_id, str) or not phone_id:
-        raise InvalidInput("phone_id", "pick the handset's Phone ID")
+    body = json_body(HandsetLogin)
     with unit_of_work() as db:
-        number = handsets.log_in_handset(db, current_actor(), number_id, phone_id)
-        return _answer(number, f"{number.e164} is logging in to {phone_id}")
+        number = handsets.log_in_handset(db, current_actor(), number_id, body.phone_id)
+        return _answer(number, f"{number.e164} is logging in to {body.phone_id}")
 
 
 @bp.delete("/numbers/<int:number_id>/handset")
@@ -91,5 +84,5 @@ def log_out(number_id: int):
 def change_features(number_id: int):
     """R20-R28: only the keys sent change; a refused combination saves nothing."""
     with unit_of_work() as db:
-        number = update_features(db, current_actor(), number_id, json_body())
+        number = update_features(db, current_actor(), number_id, json_body(FeatureChanges).root)
         return jsonify(number=number_row(number), features=features_dict(number), message="Features saved")

@@ -7,6 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from pbx.services import directory
 from pbx.services.passwords import hash_secret, verify_secret
 from webui.access import WebUser, current_sid, home_url
+from webui.forms import SignInForm
 from webui.store import state, unit_of_work
 
 bp = Blueprint("auth", __name__)
@@ -28,22 +29,26 @@ def _safe_next(target: str | None) -> str | None:
 def sign_in():
     if current_user.is_authenticated:
         return redirect(home_url(current_user.role))
-    return render_template("sign_in.html", email="", error=None, next=request.args.get("next", ""))
+    form = SignInForm(formdata=None, next=request.args.get("next", ""))
+    return render_template("sign_in.html", form=form, error=None)
 
 
 @bp.post("/sign-in")
 def sign_in_post():
-    email = request.form.get("email", "").strip()
-    password = request.form.get("password", "")
+    form = SignInForm()
+    if not form.validate():
+        return _again(form, None, 400)
+    email = (form.email.data or "").strip()
+    password = form.password.data or ""
     ip = request.remote_addr or "-"
     limiter = state().limiter
     wait = limiter.retry_after(email, ip)
     if wait:
         minutes = max(1, round(wait / 60))
-        return _again(email, f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+        return _again(form, f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
                       429)
     with unit_of_work() as db:
-        user = directory.find_user_by_email(db, email) if email else None
+        user = directory.find_user_by_email(db, email)
         ok = verify_secret(user.password_hash if user else _DUMMY_HASH, password) and user is not None
         if ok:
             session.clear()  # rotation: nothing from before sign-in survives, CSRF token included
@@ -51,14 +56,14 @@ def sign_in_post():
             login_user(WebUser.of(user, sid))
     if not ok:
         limiter.failed(email, ip)
-        return _again(email, WRONG, 400)
+        return _again(form, WRONG, 400)
     limiter.succeeded(email, ip)
-    return redirect(_safe_next(request.form.get("next")) or home_url(current_user.role))
+    return redirect(_safe_next(form.next.data) or home_url(current_user.role))
 
 
-def _again(email: str, error: str, status: int):
-    return render_template("sign_in.html", email=email, error=error,
-                           next=request.form.get("next", "")), status
+def _again(form: SignInForm, error: str | None, status: int):
+    """The form again with the e-mail address typed; a wrong password says only that something is wrong."""
+    return render_template("sign_in.html", form=form, error=error), status
 
 
 @bp.post("/sign-out")

@@ -1,10 +1,11 @@
 """The one place where a refusal becomes an HTTP answer.
 
-Services raise NotFound (404), Forbidden (403), InvalidInput, RuleBroken and
-Conflict (400); the JSON API answers {"error", "rule", "field"} (and "errors":
-{field: message} when several fields were refused at once), pages show the
-message. A form view that must keep what the person typed sets `g.on_refusal`
-to re-render itself with the message.
+Services raise NotFound (404), Forbidden (403), InvalidInput (and FieldErrors,
+several fields at once), RuleBroken and Conflict (400); the JSON API answers
+{"error", "rule", "field", "errors"}, pages show the message. Form views catch
+InvalidInput themselves to show each message beside its field (webui.forms).
+A form view that must keep what the person typed may still set `g.on_refusal`
+to re-render itself with the message (the features form does).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask import Flask, g, jsonify, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from pbx.services.errors import Conflict, Forbidden, InvalidInput, NotFound, PbxError, RuleBroken
+from pbx.services.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound, PbxError, RuleBroken
 from webui.access import is_api_request
 
 STATUS: dict[type[PbxError], int] = {NotFound: 404, Forbidden: 403, InvalidInput: 400, RuleBroken: 400,
@@ -23,6 +24,18 @@ HTTP_MESSAGES = {
     404: "Not found: the page or the thing you asked for does not exist, or is not yours to see",
     405: "That method is not allowed here", 429: "Too many attempts: wait a few minutes",
 }
+# The services' and the JSON bodies' field names, as the pages label the fields.
+FIELD_LABELS = {
+    "body": "Request", "ids": "Number ids",
+    "user": "User", "user_id": "User",
+    "display_name": "Display name", "first": "First part", "second": "Second part",
+    "display_name_first": "First part", "display_name_second": "Second part",
+    "phone_id": "Phone ID",
+    "occupier": "Occupier", "site": "Site", "number": "Phone number", "e164": "Phone number",
+    "extension": "Extension", "default_pin": "Default PIN", "destination": "Destination",
+    "first_name": "First name", "last_name": "Last name", "email": "E-mail address", "password": "First password",
+    "role": "Role",
+}
 
 
 def status_of(error: PbxError) -> int:
@@ -32,10 +45,32 @@ def status_of(error: PbxError) -> int:
     return 400
 
 
+def messages_of(error: InvalidInput) -> dict[str, str]:
+    """Each refused field and its whole message, as the service worded it."""
+    return dict(error.errors) if isinstance(error, FieldErrors) else {error.field: error.message}
+
+
+def labelled(field: str, message: str, label: str | None = None) -> str:
+    """A field's message with the label the admin sees (`label`, else FIELD_LABELS).
+
+    Only a message that names the field by its key ("Default pin: ...") is relabelled;
+    one that a service already worded with a label of its own stays as it is.
+    """
+    label = label or FIELD_LABELS.get(field)
+    by_key = f"{field.replace('_', ' ').capitalize()}: "
+    if label and message.startswith(by_key):
+        return f"{label}: {message.removeprefix(by_key)}"
+    return message
+
+
+def field_messages(error: InvalidInput) -> dict[str, str]:
+    return {field: labelled(field, message) for field, message in messages_of(error).items()}
+
+
 def _answer(status: int, message: str, rule: str | None = None, field: str | None = None,
             errors: dict[str, str] | None = None):
     if is_api_request():
-        return jsonify(error=message, rule=rule, field=field, **({"errors": errors} if errors else {})), status
+        return jsonify(error=message, rule=rule, field=field, errors=errors or {}), status
     return render_template("error.html", status=status, message=message), status
 
 
@@ -46,8 +81,11 @@ def register(app: Flask) -> None:
         on_refusal = g.get("on_refusal")
         if status == 400 and on_refusal is not None and not is_api_request():
             return on_refusal(error)
-        return _answer(status, error.message, getattr(error, "rule", None), getattr(error, "field", None),
-                       getattr(error, "errors", None))
+        if isinstance(error, InvalidInput):
+            messages = field_messages(error)
+            field, message = next(iter(messages.items()))
+            return _answer(status, message, None, field, messages)
+        return _answer(status, error.message, getattr(error, "rule", None))
 
     @app.errorhandler(CSRFError)
     def csrf_refused(_error: CSRFError):

@@ -1,22 +1,29 @@
 """The operator console (R31): allocate and activate numbers, main numbers, handsets, voice services."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from dataclasses import dataclass, field
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pbx.services import directory, operator as ops
-from pbx.services.errors import InvalidInput
 from webui.access import OPERATOR, current_actor, roles_required
+from webui.forms import (
+    ALLOCATE_FIELDS, ActivateForm, AllocateForm, MainNumberForm, RegisterHandsetForm, Submission, VoiceServicesForm,
+)
 from webui.present import STATUS_LABELS
 from webui.store import unit_of_work
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
 
-def _int_field(name: str, label: str) -> int:
-    raw = request.form.get(name, "")
-    if not raw.isdigit():
-        raise InvalidInput(name, f"pick {label}")
-    return int(raw)
+@dataclass
+class ConsoleForms:
+    """The console's forms as last sent; a refused one shows what was typed and each error by its field."""
+
+    allocate: AllocateForm = field(default_factory=lambda: AllocateForm(formdata=None))
+    handset: RegisterHandsetForm = field(default_factory=lambda: RegisterHandsetForm(formdata=None))
+    main: MainNumberForm | None = None
+    main_number_id: int | None = None
 
 
 def _selected_occupier() -> int | None:
@@ -26,7 +33,11 @@ def _selected_occupier() -> int | None:
 
 @bp.get("")
 @roles_required(OPERATOR)
-def page(form: dict | None = None, refusal=None, status: int = 200):
+def page():
+    return _page(ConsoleForms())
+
+
+def _page(forms: ConsoleForms, banner: list[str] | None = None, status: int = 200):
     actor = current_actor()
     with unit_of_work() as db:
         occupiers = directory.all_occupiers(db, actor)
@@ -42,74 +53,90 @@ def page(form: dict | None = None, refusal=None, status: int = 200):
                     "destination": n.main_destination or "", "user": n.user.full_name if n.user else "",
                     "phone_id": n.handset.phone_id if n.handset else ""}
                    for n in (directory.operator_numbers(db, actor, selected) if selected else [])]
+    if forms.allocate.occupier.data is None:
+        forms.allocate.occupier.data = selected
     return render_template("operator.html", occupiers=occupier_rows, sites=sites, numbers=numbers,
-                           selected=selected, form=form or {}, refusal=refusal), status
+                           selected=selected, forms=forms, banner_messages=banner or []), status
 
 
-def _back():
+def _back(done: str):
+    flash(done, "success")
     occupier = _selected_occupier()
     return redirect(url_for("operator.page", occupier=occupier) if occupier else url_for("operator.page"), 303)
 
 
-def _refuse_in_page() -> None:
-    form = {key: request.form.get(key, "") for key in request.form if key != "csrf_token"}
-    g.on_refusal = lambda refusal: page(form, refusal, 400)
+def _again(forms: ConsoleForms, banner: list[str] | None = None):
+    """The console again, with the refused form as it was sent."""
+    return _page(forms, banner, 400)
 
 
 @bp.post("/numbers")
 @roles_required(OPERATOR)
 def allocate():
     """R4: a new number starts Reserved."""
-    _refuse_in_page()
-    with unit_of_work() as db:
-        number = ops.allocate_number(db, current_actor(), _int_field("occupier", "an occupier"),
-                                     _int_field("site", "a site"), request.form.get("e164", ""),
-                                     request.form.get("extension", ""),
-                                     request.form.get("default_pin", "").strip() or None)
-        flash(f"{number.e164} is allocated to {number.occupier.name} at {number.site.name} (Reserved)", "success")
-    return _back()
+    form = AllocateForm()
+    forms = ConsoleForms(allocate=form)
+    if not form.validate():
+        return _again(forms)
+    with Submission(form, ALLOCATE_FIELDS) as sent, unit_of_work() as db:
+        number = ops.allocate_number(db, current_actor(), form.occupier.data, form.site.data, form.e164.data or "",
+                                     form.extension.data or "", (form.default_pin.data or "").strip() or None)
+        done = f"{number.e164} is allocated to {number.occupier.name} at {number.site.name} (Reserved)"
+    if sent.refused:
+        return _again(forms, sent.banner)
+    return _back(done)
 
 
 @bp.post("/numbers/<int:number_id>/activate")
 @roles_required(OPERATOR)
 def activate(number_id: int):
-    _refuse_in_page()
-    with unit_of_work() as db:
+    form = ActivateForm()
+    with Submission(form) as sent, unit_of_work() as db:
         number = ops.activate_number(db, current_actor(), number_id)
-        flash(f"{number.e164} is activated", "success")
-    return _back()
+        done = f"{number.e164} is activated"
+    if sent.refused:
+        return _again(ConsoleForms(), sent.banner)
+    return _back(done)
 
 
 @bp.post("/numbers/<int:number_id>/main")
 @roles_required(OPERATOR)
 def set_main(number_id: int):
     """R5: the main number of its occupier at its site, and what it rings."""
-    _refuse_in_page()
-    with unit_of_work() as db:
-        number = ops.set_main_number(db, current_actor(), number_id,
-                                     request.form.get("destination", "").strip() or None)
-        flash(f"{number.e164} is the main number at {number.site.name}", "success")
-    return _back()
+    form = MainNumberForm()
+    with Submission(form) as sent, unit_of_work() as db:
+        number = ops.set_main_number(db, current_actor(), number_id, (form.destination.data or "").strip() or None)
+        done = f"{number.e164} is the main number at {number.site.name}"
+    if sent.refused:
+        return _again(ConsoleForms(main=form, main_number_id=number_id), sent.banner)
+    return _back(done)
 
 
 @bp.post("/handsets")
 @roles_required(OPERATOR)
 def register_handset():
-    _refuse_in_page()
-    with unit_of_work() as db:
-        handset = ops.register_handset(db, current_actor(), _int_field("site", "a site"),
-                                       request.form.get("phone_id", ""))
-        flash(f"Handset {handset.phone_id} is registered at {handset.site.name}", "success")
-    return _back()
+    form = RegisterHandsetForm()
+    forms = ConsoleForms(handset=form)
+    if not form.validate():
+        return _again(forms)
+    with Submission(form) as sent, unit_of_work() as db:
+        handset = ops.register_handset(db, current_actor(), form.site.data, form.phone_id.data or "")
+        done = f"Handset {handset.phone_id} is registered at {handset.site.name}"
+    if sent.refused:
+        return _again(forms, sent.banner)
+    return _back(done)
 
 
 @bp.post("/occupiers/<int:occupier_id>/voice-services")
 @roles_required(OPERATOR)
 def voice_services(occupier_id: int):
     """R2: switch an occupier's voice services on or off."""
-    _refuse_in_page()
-    active = request.form.get("active") == "on"
-    with unit_of_work() as db:
+    form = VoiceServicesForm()
+    active = form.active.data == "on"
+    with Submission(form) as sent, unit_of_work() as db:
         occupier = ops.set_voice_services(db, current_actor(), occupier_id, active)
-        flash(f"Voice services of {occupier.name} are {'on' if active else 'off'}", "success")
-    return _back()
+        done = f"Voice services of {occupier.name} are {'on' if active else 'off'}"
+    if sent.refused:
+        return _again(ConsoleForms(), sent.banner)
+    return _back(done)
+

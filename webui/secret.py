@@ -1,7 +1,8 @@
 """The key that signs session cookies and CSRF tokens.
 
-It comes from PBX_SECRET_KEY, or is generated once into the state directory so a
-restart keeps everyone's CSRF tokens valid and a fresh install needs no setup.
+It comes from the settings (PBX_SECRET_KEY), or is generated once into the state
+directory so a restart keeps everyone's CSRF tokens valid and a fresh install needs
+no setup.
 """
 from __future__ import annotations
 
@@ -14,9 +15,7 @@ KEY_BYTES = 32
 
 
 def secret_key(state_dir: Path) -> str:
-    from_env = os.environ.get("PBX_SECRET_KEY", "").strip()
-    if from_env:
-        return from_env
+    """The key generated into state_dir (once), for when the settings give none."""
     path = state_dir / KEY_FILE
     if path.exists():
         return path.read_text().strip()

@@ -1,13 +1,13 @@
 """User management for occupier admins, and each user's Telephony section (R29)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
 from pbx.services import directory, operator
-from pbx.services.errors import InvalidInput
 from pbx.services.lookup import get_occupier, get_user
 from pbx.store.models import Role
 from webui.access import ADMIN, current_actor, roles_required
+from webui.forms import AddUserForm, Submission
 from webui.store import unit_of_work
 
 bp = Blueprint("users", __name__)
@@ -16,7 +16,11 @@ ROLES = {"user": Role.USER, "occupier_admin": Role.OCCUPIER_ADMIN}
 
 @bp.get("/users")
 @roles_required(ADMIN)
-def index(form: dict | None = None, refusal=None, status: int = 200):
+def index():
+    return _page(AddUserForm())
+
+
+def _page(form: AddUserForm, banner: list[str] | None = None, status: int = 200):
     actor = current_actor()
     with unit_of_work() as db:
         occupier = get_occupier(db, actor, actor.occupier_id)
@@ -26,25 +30,26 @@ def index(form: dict | None = None, refusal=None, status: int = 200):
                    "extension": c.number.extension if c.number else None}
                   for c in directory.occupier_users(db, actor, occupier.id)]
         name = occupier.name
-    return render_template("users.html", people=people, occupier_name=name, form=form or {},
-                           refusal=refusal), status
+    return render_template("users.html", people=people, occupier_name=name, form=form,
+                           banner_messages=banner or []), status
 
 
 @bp.post("/users")
 @roles_required(ADMIN)
 def add():
     """An occupier admin adds a user (or another admin) to their own occupier."""
-    form = {key: request.form.get(key, "") for key in ("first_name", "last_name", "email", "role")}
-    g.on_refusal = lambda refusal: index(form, refusal, 400)
-    role = ROLES.get(form["role"])
-    if role is None:
-        raise InvalidInput("role", "pick User or Occupier admin")
+    form = AddUserForm()
+    if not form.validate():
+        return _page(form, status=400)
     actor = current_actor()
-    with unit_of_work() as db:
+    with Submission(form) as sent, unit_of_work() as db:
         occupier = get_occupier(db, actor, actor.occupier_id)
-        user = operator.create_user(db, actor, occupier.operator, occupier, form["first_name"],
-                                    form["last_name"], form["email"], request.form.get("password", ""), role)
+        user = operator.create_user(db, actor, occupier.operator, occupier, form.first_name.data or "",
+                                    form.last_name.data or "", form.email.data or "",
+                                    form.password.data or "", ROLES[form.role.data])
         user_id, name = user.id, user.full_name
+    if sent.refused:
+        return _page(form, sent.banner, 400)
     flash(f"{name} is added", "success")
     return redirect(url_for("users.show", user_id=user_id))
 

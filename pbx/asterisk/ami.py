@@ -99,7 +99,7 @@ class Ami:
     @classmethod
     async def connect(cls, settings: Settings, timeout: float = CONNECT_TIMEOUT_S) -> "Ami":
         # ping_delay=None crashes panoramisk; 0 pings at once, then every 10 s.
-        manager = _Manager(host="127.0.0.1", port=settings.ports.ami,
+        manager = _Manager(host=settings.asterisk_host, port=settings.ports.ami,
                           username=check_value(settings.ami_user, "user"),
                           secret=check_value(settings.ami_secret, "secret"),
                           ping_delay=0, loop=asyncio.get_running_loop())
@@ -108,7 +108,7 @@ class Ami:
             await asyncio.wait_for(self._login(), timeout)
         except (OSError, asyncio.TimeoutError, AmiError) as exc:
             manager.close()
-            raise AmiError(f"AMI login to 127.0.0.1:{settings.ports.ami} failed: {exc!r}") from exc
+            raise AmiError(f"AMI login to {settings.asterisk_host}:{settings.ports.ami} failed: {exc!r}") from exc
         return self
 
     async def _login(self) -> None:
@@ -209,7 +209,7 @@ def probe(settings: Settings, timeout: float = 2.0) -> bool:
              "Action: Logoff\r\n\r\n")
     data = b""
     try:
-        with socket.create_connection(("127.0.0.1", settings.ports.ami), timeout=timeout) as sock:
+        with socket.create_connection((settings.asterisk_host, settings.ports.ami), timeout=timeout) as sock:
             sock.sendall(login.encode())
             # The banner line, then the Login response ending in a blank line.
             while not re.search(rb"Response: \w+.*?\r\n\r\n", data, re.S):

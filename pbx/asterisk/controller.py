@@ -12,7 +12,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,16 +20,21 @@ from pbx.asterisk import outbox, sync
 from pbx.asterisk.ami import Ami, AmiError
 from pbx.asterisk.handset_label import push_labels
 from pbx.asterisk.live_state import FAMILY, live_state
+from pbx.asterisk.local import asterisk_folders
+from pbx.asterisk.reconnect import Backoff, sleep_or_stop
 from pbx.asterisk.render import render
 from pbx.asterisk.snapshot import load_snapshot
 from pbx.settings import Settings
 from pbx.store.db import transaction
+from pbx.store.models import utcnow
 
 log = logging.getLogger("pbx.controller")
 POLL_S = 0.005  # outbox poll: a cheap indexed query, well inside the 50 ms goal
 BACKOFF_MIN_S, BACKOFF_MAX_S = 0.2, 5.0  # reconnecting while Asterisk is away
 RETRY_MIN_S, RETRY_MAX_S = 1.0, 60.0  # re-trying what Asterisk refused
 LINE_BREAK = "a value with a line break cannot be sent to Asterisk ({keys})"
+PRUNE_EVERY_S = 3600.0  # old applied outbox rows go at most once an hour...
+PRUNE_BACKLOG_S = 1.0  # ...or a batch a second while a backlog of them remains
 
 
 @dataclass
@@ -44,10 +48,10 @@ class SyncReport:
 
 
 class Controller:
-    def __init__(self, settings: Settings, factory: sessionmaker[Session], etc_dir: Path) -> None:
+    def __init__(self, settings: Settings, factory: sessionmaker[Session]) -> None:
         self.settings = settings
         self.factory = factory
-        self.etc_dir = etc_dir
+        self.etc_dir = asterisk_folders(settings).etc  # where rendered config is written
         self._waiting = outbox.WaitingProbe(factory.kw["bind"])
         self._resync = asyncio.Event()
         self.synced = asyncio.Event()  # set after each full sync: tests and `pbx up` wait on it
@@ -55,6 +59,7 @@ class Controller:
         self.full_syncs = 0
         self._retry_at: float | None = None
         self._retry_s = RETRY_MIN_S
+        self._prune_at = 0.0  # monotonic time of the next outbox prune
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until stop: connect, full sync, apply the outbox; on any outage, back off and start over.
@@ -62,14 +67,13 @@ class Controller:
         An outage is Asterisk away or restarting, or the store unreachable (a database
         restart): the intent is safe in the store either way, so the loop only waits,
         doubling the wait while nothing succeeds."""
-        backoff = BACKOFF_MIN_S
+        backoff = Backoff(BACKOFF_MIN_S, BACKOFF_MAX_S)
         while not stop.is_set():
             try:
                 ami = await Ami.connect(self.settings)
             except AmiError as error:
-                log.info("Asterisk not reachable (%s); retrying in %.1fs", error, backoff)
-                await _sleep_or_stop(stop, backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX_S)
+                log.info("Asterisk not reachable (%s); retrying in %.1fs", error, backoff.seconds)
+                await backoff.wait(stop)
                 continue
             self.connects += 1
             synced_before = self.full_syncs
@@ -81,10 +85,13 @@ class Controller:
                 if isinstance(error, asyncio.CancelledError) and stop.is_set():
                     raise
                 # A sync that worked since connecting means the outage is new: retry soon.
-                backoff = BACKOFF_MIN_S if self.full_syncs > synced_before else min(backoff * 2, BACKOFF_MAX_S)
-                log.warning("lost Asterisk or the store (%r); starting over in %.1fs", error, backoff)
+                if self.full_syncs > synced_before:
+                    backoff.reset()
+                else:
+                    backoff.grow()
+                log.warning("lost Asterisk or the store (%r); starting over in %.1fs", error, backoff.seconds)
                 self._waiting.close()
-                await _sleep_or_stop(stop, backoff)
+                await sleep_or_stop(stop, backoff.seconds)
             finally:
                 await ami.close()
         self._waiting.close()
@@ -103,8 +110,10 @@ class Controller:
             if self._resync.is_set() or (self._retry_at is not None and time.monotonic() >= self._retry_at):
                 self._resync.clear()
                 await self.full_sync(ami)
+            self.prune_outbox()
             if not await self.apply_outbox(ami):
-                await _sleep_or_stop(stop, POLL_S)
+                # The idle poll: a plain sleep, no task per wait (stop is seen next turn).
+                await asyncio.sleep(POLL_S)
 
     async def full_sync(self, ami: Ami) -> SyncReport:
         """Make Asterisk equal to the store: files (targeted reloads) and every AstDB key (diffed)."""
@@ -166,6 +175,18 @@ class Controller:
             self._schedule_retry(errors or {0: refused})
         return True
 
+    def prune_outbox(self) -> int:
+        """Delete one batch of applied outbox rows older than the retention, when due; the number deleted."""
+        if time.monotonic() < self._prune_at:
+            return 0
+        limit = outbox.PRUNE_BATCH
+        with transaction(self.factory) as session:
+            pruned = outbox.prune_applied(session, utcnow() - outbox.APPLIED_RETENTION, limit)
+        self._prune_at = time.monotonic() + (PRUNE_BACKLOG_S if pruned == limit else PRUNE_EVERY_S)
+        if pruned:
+            log.info("pruned %d outbox rows applied over %s ago", pruned, outbox.APPLIED_RETENTION)
+        return pruned
+
     def _schedule_retry(self, errors: dict[int, str]) -> None:
         """A full sync retries whatever failed; doubling waits, so a lasting fault costs little.
 
@@ -213,12 +234,3 @@ def _line_break_errors(refused: dict[str, str]) -> dict[int, str]:
         log.error("refused to send %d AstDB values with a line break: %s", len(refused), sorted(refused))
     return {number_id: LINE_BREAK.format(keys=", ".join(sorted(keys))) for number_id, keys in by_number.items()}
 
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    if seconds <= POLL_S:  # the idle poll: a plain sleep, no task per wait (stop is seen next turn)
-        await asyncio.sleep(seconds)
-        return
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except asyncio.TimeoutError:
-        pass

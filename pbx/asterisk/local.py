@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from pbx.asterisk import ami
@@ -26,6 +27,8 @@ PIDFILE = "pbx-asterisk.pid"
 ASTERISK_PIDFILE = "asterisk.pid"  # written by Asterisk itself once it runs
 CLI_TIMEOUT_S = 30
 POLL_S = 0.1
+VOICEMAIL_CONTEXT = "pbx"  # the voicemail context of every mailbox pbx renders
+FULL_MASK = "255.255.255.255"
 
 
 class AsteriskError(RuntimeError):
@@ -36,6 +39,26 @@ def _safe(value: str, what: str) -> str:
     if any(c in value for c in "\r\n;") or value != value.strip():
         raise ValueError(f"{what} must not contain CR, LF, ';' or edge spaces")
     return value
+
+
+@dataclass(frozen=True)
+class AsteriskFolders:
+    etc: Path  # where the controller writes rendered config
+    spool: Path  # where Asterisk leaves voicemail
+
+    @property
+    def voicemail(self) -> Path:
+        return self.spool / "voicemail" / VOICEMAIL_CONTEXT
+
+
+def asterisk_folders(settings: Settings) -> AsteriskFolders:
+    """The Asterisk pbx drives: the folders set in settings, else the local instance's.
+
+    The one place an unset PBX_ASTERISK_ETC_DIR / PBX_ASTERISK_SPOOL_DIR is resolved;
+    working the local paths out builds nothing."""
+    local = LocalAsterisk(settings)
+    return AsteriskFolders(etc=settings.asterisk_etc_dir or local.etc_dir,
+                           spool=settings.asterisk_spool_dir or local.spool_dir)
 
 
 class LocalAsterisk:
@@ -131,6 +154,10 @@ class LocalAsterisk:
         s, inner = self.settings, self.inner_dir
         ami_user = _safe(s.ami_user, "ami_user")
         ari_user = _safe(s.ari_user, "ari_user")
+        host = _safe(s.asterisk_host, "asterisk_host")
+        # pbx runs on this machine: it reaches a loopback host from 127.0.0.1 (the
+        # kernel's source for all of 127/8), any other host from that host's address.
+        permits = "".join(f"permit = {address}/{FULL_MASK}\n" for address in dict.fromkeys(("127.0.0.1", host)))
         return {
             "asterisk.conf": (
                 "[directories]\n"
@@ -144,17 +171,17 @@ class LocalAsterisk:
                 "documentation_language = en_US\n"
             ),
             "manager_instance.conf": (
-                f"port = {s.ports.ami}\n\n[{ami_user}]\n"
+                f"bindaddr = {host}\nport = {s.ports.ami}\n\n[{ami_user}]\n"
                 f"secret = {_safe(s.ami_secret, 'ami_secret')}\n"
-                "deny = 0.0.0.0/0.0.0.0\npermit = 127.0.0.1/255.255.255.255\n"
+                f"deny = 0.0.0.0/0.0.0.0\n{permits}"
                 "read = all\nwrite = all\n"
             ),
-            "http_instance.conf": f"bindport = {s.ports.http}\n",
+            "http_instance.conf": f"bindaddr = {host}\nbindport = {s.ports.http}\n",
             "ari_instance.conf": (
                 f"[{ari_user}]\ntype = user\nread_only = no\n"
                 f"password = {_safe(s.ari_password, 'ari_password')}\n"
             ),
-            "pjsip_instance.conf": f"bind = 127.0.0.1:{s.ports.sip}\n",
+            "pjsip_instance.conf": f"bind = {host}:{s.ports.sip}\n",
         }
 
     # -- process -----------------------------------------------------------

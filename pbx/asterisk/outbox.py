@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, exists, or_, select, update
+from sqlalchemy import Engine, delete, exists, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from pbx.asterisk.live_state import handset_keys, number_keys
@@ -22,6 +23,10 @@ from pbx.store.models import (
 
 BATCH = 500
 IN_LIST_MAX = 5000
+# Applied rows are kept a week: enough to see what reached Asterisk lately. The audit
+# log, not the outbox, is the lasting record of who changed what.
+APPLIED_RETENTION = timedelta(days=7)
+PRUNE_BATCH = 1000  # rows deleted per transaction: a short write lock, even on SQLite
 
 
 @dataclass
@@ -171,3 +176,15 @@ def note_failure(session: Session, batch: Batch, error: str) -> None:
     for row in session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(batch.row_ids))):
         row.attempts += 1
         row.last_error = error
+
+
+def prune_applied(session: Session, older_than: datetime, limit: int = PRUNE_BATCH) -> int:
+    """Delete at most limit rows applied before older_than, oldest first; the number deleted.
+
+    Rows still waiting are never touched, whatever their age."""
+    ids = list(session.scalars(select(OutboxEntry.id).where(OutboxEntry.applied_at < older_than)
+                               .order_by(OutboxEntry.applied_at).limit(limit)))
+    if ids:
+        session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(ids))
+                        .execution_options(synchronize_session=False))
+    return len(ids)

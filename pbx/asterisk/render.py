@@ -90,7 +90,7 @@ trust_id_inbound=yes
 
 [{TRUNK}]
 type=aor
-contact=sip:127.0.0.1:{settings.ports.trunk_outbound}
+contact=sip:{settings.trunk_host}:{settings.ports.trunk_outbound}
 
 [{TRUNK}]
 type=identify

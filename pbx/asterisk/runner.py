@@ -10,34 +10,27 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable
-from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from pbx.asterisk.ari.app import StasisApp
 from pbx.asterisk.controller import Controller
-from pbx.asterisk.local import LocalAsterisk
 from pbx.asterisk.voicemail_mail import VoicemailMailer
-from pbx.mail_settings import MailSettings
 from pbx.settings import Settings
 
 log = logging.getLogger("pbx.runner")
 MAILED_STATE = "voicemail-mailed.json"
 
 
-async def run_all(settings: Settings, factory: sessionmaker[Session], etc_dir: Path,
-                  stop: asyncio.Event | None = None) -> None:
+async def run_all(settings: Settings, factory: sessionmaker[Session], stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    mail = MailSettings.from_env()
-    spool = mail.spool or LocalAsterisk(settings).spool_dir / "voicemail" / "pbx"
     parts = {
-        "controller": Controller(settings, factory, etc_dir).run(stop),
+        "controller": Controller(settings, factory).run(stop),
         "stasis app": StasisApp(settings, factory).run(stop),
-        "voicemail mailer": VoicemailMailer(settings, factory, mail, spool,
-                                            settings.state_dir / MAILED_STATE).run(stop),
+        "voicemail mailer": VoicemailMailer(settings, factory, settings.state_dir / MAILED_STATE).run(stop),
     }
     results = await asyncio.gather(*(_part(name, run, stop) for name, run in parts.items()))
     failed = [name for name, ok in zip(parts, results) if not ok]

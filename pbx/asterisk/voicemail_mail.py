@@ -29,7 +29,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session, sessionmaker
 
 from pbx.asterisk.ami import Ami, AmiError
-from pbx.mail_settings import MailSettings
+from pbx.asterisk.local import asterisk_folders
+from pbx.asterisk.reconnect import Backoff
 from pbx.settings import Settings
 from pbx.store.db import transaction
 from pbx.feature_table import VOICEMAIL_EMAIL
@@ -125,12 +126,11 @@ def find_recipient(factory: sessionmaker[Session], number_id: int) -> Recipient 
 
 
 class VoicemailMailer:
-    def __init__(self, settings: Settings, factory: sessionmaker[Session], mail: MailSettings,
-                 spool: Path, state_path: Path) -> None:
+    def __init__(self, settings: Settings, factory: sessionmaker[Session], state_path: Path) -> None:
         self.settings = settings
         self.factory = factory
-        self.mail = mail
-        self.spool = spool
+        self.mail = settings.smtp
+        self.spool = asterisk_folders(settings).voicemail
         self.state_path = state_path
         self.mailed: dict[str, set[str]] | None = None
         self._boxes: asyncio.Queue[str | None] = asyncio.Queue()  # None: every box
@@ -139,16 +139,15 @@ class VoicemailMailer:
         if not self.mail.enabled:
             log.info("voicemail to email is off: set PBX_SMTP_HOST to turn it on")
             return
-        backoff = RETRY_S
+        backoff = Backoff(RETRY_S, BACKOFF_MAX_S)
         while not stop.is_set():
             try:
                 ami = await Ami.connect(self.settings)
             except AmiError as error:
                 log.info("voicemail mailer: Asterisk not reachable (%s)", error)
-                await _wait(stop, backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX_S)
+                await backoff.wait(stop)
                 continue
-            backoff = RETRY_S
+            backoff.reset()
             ami.on_event("MessageWaiting", lambda _m, event: self._changed(event.get("Mailbox", "")))
             try:
                 await self._serve(ami, stop)
@@ -237,9 +236,3 @@ class VoicemailMailer:
         tmp.write_text(json.dumps({box: sorted(ids) for box, ids in (self.mailed or {}).items() if ids}))
         os.replace(tmp, self.state_path)
 
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except asyncio.TimeoutError:
-        pass

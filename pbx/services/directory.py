@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from pbx.services.actor import Actor
 from pbx.services.errors import Forbidden, NotFound
-from pbx.services.lookup import get_number, get_occupier, get_user
-from pbx.services.numbers import occupier_sites
+from pbx.services.lookup import NUMBER_NOT_FOUND, can_see_number, get_number, get_occupier, get_user
+from pbx.services.numbers import ROW_LOADS, occupier_sites
 from pbx.store.models import Handset, NumberStatus, Occupier, PhoneNumber, Site, User
 
 
@@ -61,7 +61,7 @@ def occupier_users(session: Session, actor: Actor, occupier_id: int) -> list[Use
     _require_admin(actor)
     occupier = get_occupier(session, actor, occupier_id)
     users = session.scalars(select(User).where(User.occupier_id == occupier.id)
-                            .options(selectinload(User.number))
+                            .options(joinedload(User.number))
                             .order_by(User.first_name, User.last_name, User.id)).all()
     return [UserChoice(u, u.number) for u in users]
 
@@ -79,7 +79,7 @@ def site_handsets(session: Session, actor: Actor, number_id: int) -> list[Handse
     _require_admin(actor)
     number = get_number(session, actor, number_id)
     handsets = session.scalars(select(Handset).where(Handset.site_id == number.site_id)
-                               .options(selectinload(Handset.number)).order_by(Handset.phone_id)).all()
+                               .options(joinedload(Handset.number)).order_by(Handset.phone_id)).all()
     return [HandsetChoice(h, h.number is not None,
                           h.number if h.number is not None and h.number.occupier_id == number.occupier_id
                           else None)
@@ -111,8 +111,17 @@ def my_number(session: Session, actor: Actor) -> PhoneNumber | None:
 
 
 def numbers_by_ids(session: Session, actor: Actor, ids: list[int]) -> list[PhoneNumber]:
-    """Re-reading a few rows (the page polls its Pending rows); any id not visible is not found."""
-    return [get_number(session, actor, number_id) for number_id in dict.fromkeys(ids)]
+    """Re-reading a few rows (the page polls its Pending rows) in one query; any id not visible is not found (R3)."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return []
+    query = select(PhoneNumber).where(PhoneNumber.id.in_(wanted)).options(*ROW_LOADS)
+    if not actor.is_operator:
+        query = query.where(PhoneNumber.occupier_id == actor.occupier_id)
+    found = {n.id: n for n in session.scalars(query) if can_see_number(actor, n)}
+    if len(found) < len(wanted):
+        raise NotFound(NUMBER_NOT_FOUND)
+    return [found[number_id] for number_id in wanted]
 
 
 def get_occupier_site(session: Session, actor: Actor, occupier_id: int, site_id: int) -> Site:
@@ -134,7 +143,7 @@ def all_occupiers(session: Session, actor: Actor) -> list[Occupier]:
 def all_sites(session: Session, actor: Actor) -> list[Site]:
     actor.require_operator()
     return list(session.scalars(select(Site).options(selectinload(Site.handsets)
-                                                     .selectinload(Handset.number))
+                                                     .joinedload(Handset.number))
                                 .order_by(Site.name)))
 
 
@@ -143,7 +152,6 @@ def operator_numbers(session: Session, actor: Actor, occupier_id: int) -> list[P
     occupier = get_occupier(session, actor, occupier_id)
     return list(session.scalars(
         select(PhoneNumber).where(PhoneNumber.occupier_id == occupier.id)
-        .options(selectinload(PhoneNumber.site), selectinload(PhoneNumber.user),
-                 selectinload(PhoneNumber.handset))
+        .options(joinedload(PhoneNumber.site), *ROW_LOADS)
         .order_by(PhoneNumber.site_id, PhoneNumber.is_main.desc(), PhoneNumber.extension)))
 

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from pbx.services import audit, outbox
 from pbx.services.actor import Actor
-from pbx.services.errors import Conflict, RuleBroken
+from pbx.services.errors import Conflict, Forbidden, RuleBroken
 from pbx.services.guards import number_to_act_on
 from pbx.services.lookup import get_handset_at_site
 from pbx.store.models import OutboxKind, PhoneNumber
@@ -19,6 +19,7 @@ def log_in_handset(session: Session, actor: Actor, number_id: int, phone_id: str
 
 def log_in(session: Session, actor: Actor, number: PhoneNumber, phone_id: str) -> PhoneNumber:
     """The rule shared by the portal and `*11` on the handset itself."""
+    _refuse_other_handset(actor, phone_id)
     if number.is_main:
         raise RuleBroken("R5", "The main number cannot be logged in to a handset")
     handset = get_handset_at_site(session, number.site_id, phone_id)
@@ -47,8 +48,15 @@ def log_out(session: Session, actor: Actor, number: PhoneNumber) -> PhoneNumber:
     handset = number.handset
     if handset is None:
         raise RuleBroken("R15", f"{number.e164} is not logged in to a handset")
+    _refuse_other_handset(actor, handset.phone_id)
     handset.number = None
     outbox.enqueue(session, OutboxKind.HANDSET, handset.id)
     outbox.number_changed(session, number)
     audit.record(session, actor, "handset.logout", number=number, phone_id=handset.phone_id)
     return number
+
+
+def _refuse_other_handset(actor: Actor, phone_id: str) -> None:
+    """A person at a handset logs numbers in to and out of that handset only (R15, R30)."""
+    if actor.is_handset and actor.phone_id != phone_id:
+        raise Forbidden("A handset can log numbers in to and out of itself only")

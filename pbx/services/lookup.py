@@ -9,12 +9,18 @@ from pbx.services.errors import NotFound
 from pbx.store.models import Handset, Occupier, PhoneNumber, Site, User
 
 
+NUMBER_NOT_FOUND = "That phone number was not found"
+
+
+def can_see_number(actor: Actor, number: PhoneNumber) -> bool:
+    """R3: an admin sees its occupier's numbers (the operator all), a user or a handset only its own."""
+    return actor.can_see_occupier(number.occupier_id) and (actor.is_admin or actor.holds(number.id, number.user_id))
+
+
 def get_number(session: Session, actor: Actor, number_id: int) -> PhoneNumber:
     number = session.get(PhoneNumber, number_id)
-    if number is None or not actor.can_see_occupier(number.occupier_id):
-        raise NotFound("That phone number was not found")
-    if not actor.is_admin and not actor.holds(number.id, number.user_id):
-        raise NotFound("That phone number was not found")
+    if number is None or not can_see_number(actor, number):
+        raise NotFound(NUMBER_NOT_FOUND)
     return number
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from pbx.services.actor import Actor
 from pbx.services.errors import NotFound
 from pbx.services.lookup import get_occupier
 from pbx.store.models import NumberStatus, PhoneNumber, Site
+
+
+# What a row of a number list shows beside the number (R10), loaded with it in the same query:
+# joined, not select-in (which asks again for every 500 rows), so 1,000 rows take as many statements as 10.
+ROW_LOADS = (joinedload(PhoneNumber.user), joinedload(PhoneNumber.handset))
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,7 @@ def list_numbers(session: Session, actor: Actor, occupier_id: int, site_id: int,
     numbers = session.scalars(
         select(PhoneNumber)
         .where(PhoneNumber.occupier_id == occupier.id, PhoneNumber.site_id == site_id)
-        .options(selectinload(PhoneNumber.user), selectinload(PhoneNumber.handset),
-                 selectinload(PhoneNumber.features))
+        .options(*ROW_LOADS)
         .order_by(PhoneNumber.is_main.desc(), PhoneNumber.extension)
     ).all()
     return [n for n in numbers if matches(n, search)]

@@ -16,6 +16,9 @@ from pbx.services.pin_policy import random_default_pin
 from pbx.store.models import (
     Handset, NumberFeatures, NumberStatus, Occupier, Operator, OutboxKind, PhoneNumber, Role, Site, User,
 )
+from pbx.validation import FieldChecks
+
+MIN_PASSWORD_LENGTH = 8
 
 
 def create_operator(session: Session, actor: Actor, name: str) -> Operator:
@@ -75,16 +78,18 @@ def create_user(session: Session, actor: Actor, operator: Operator, occupier: Oc
         actor.check_occupier(occupier.id, "That occupier")
     if not (actor.is_operator or (actor.is_occupier_admin and role is not Role.OPERATOR_ADMIN)):
         raise RuleBroken("R1", "Only the operator or an occupier admin can add users")
+    checks = FieldChecks()
+    first = checks.run(validation.text, first_name, "first_name", validation.NAME_MAX, True)
+    last = checks.run(validation.text, last_name, "last_name", validation.NAME_MAX, True)
+    clean_email = checks.run(validation.email, email)
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        checks.refuse(InvalidInput("password", f"use at least {MIN_PASSWORD_LENGTH} characters"))
     if (role is Role.OPERATOR_ADMIN) != (occupier is None):
-        raise InvalidInput("role", "operator admins belong to the operator; other users to an occupier")
-    clean_email = validation.email(email)
+        checks.refuse(InvalidInput("role", "operator admins belong to the operator; other users to an occupier"))
+    checks.done()
     if session.scalar(select(User).where(User.email == clean_email)):
         raise Conflict(f"There is already a user with the email {clean_email}")
-    if len(password or "") < 8:
-        raise InvalidInput("password", "use at least 8 characters")
-    user = User(operator=operator, occupier=occupier,
-                first_name=validation.text(first_name, "first_name", validation.NAME_MAX, required=True),
-                last_name=validation.text(last_name, "last_name", validation.NAME_MAX, required=True),
+    user = User(operator=operator, occupier=occupier, first_name=first, last_name=last,
                 email=clean_email, password_hash=hash_secret(password), role=role)
     session.add(user)
     session.flush()
@@ -98,16 +103,18 @@ def allocate_number(session: Session, actor: Actor, occupier_id: int, site_id: i
     actor.require_operator()
     occupier = get_occupier(session, actor, occupier_id)
     site = get_site(session, site_id)
+    checks = FieldChecks()
     if site not in occupier.sites:
-        raise InvalidInput("site", f"{occupier.name} is not based at {site.name}")
-    number_text = validation.e164(e164)
-    ext = validation.extension(extension)
+        checks.refuse(InvalidInput("site", f"{occupier.name} is not based at {site.name}"))
+    number_text = checks.run(validation.e164, e164)
+    ext = checks.run(validation.extension, extension)
+    pin = checks.run(validation.pin_digits, default_pin, "default_pin") if default_pin else random_default_pin()
+    checks.done()
     if session.scalar(select(PhoneNumber).where(PhoneNumber.e164 == number_text)):
         raise Conflict(f"{number_text} is already allocated")
     if session.scalar(select(PhoneNumber).where(PhoneNumber.occupier_id == occupier.id,
                                                 PhoneNumber.extension == ext)):
         raise Conflict(f"{occupier.name} already has a number with extension {ext}")
-    pin = validation.pin_digits(default_pin, "default_pin") if default_pin else random_default_pin()
     number = PhoneNumber(e164=number_text, extension=ext, site=site, occupier=occupier,
                          status=NumberStatus.RESERVED, default_pin=pin, features=NumberFeatures())
     session.add(number)

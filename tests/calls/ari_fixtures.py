@@ -5,6 +5,7 @@ a thread with its own event loop, as `pbx controller` runs them; and an SMTP sin
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 import threading
 import time
@@ -18,7 +19,7 @@ from aiosmtpd.controller import Controller as SmtpController
 
 from pbx.asterisk.ari.app import StasisApp
 from pbx.asterisk.voicemail_mail import VoicemailMailer
-from pbx.mail_settings import MailSettings
+from pbx.settings import SmtpSettings
 
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 15.0
@@ -123,10 +124,10 @@ def smtp_sink():
 @pytest.fixture
 def voicemail_mailer(world, smtp_sink, tmp_path):
     """The mailer on the World's spool, sending to the sink; its first scan has run when it yields."""
-    mail = MailSettings(host="127.0.0.1", port=smtp_sink.port, sender="voicemail@pbx.example")
-    spool = world.asterisk.local.spool_dir / "voicemail" / "pbx"
+    smtp = SmtpSettings(host="127.0.0.1", port=smtp_sink.port, sender="voicemail@pbx.example")
+    settings = dataclasses.replace(world.settings, smtp=smtp)
     state = tmp_path / "mailed.json"
-    running = InThread(lambda: VoicemailMailer(world.settings, world.factory, mail, spool, state)).start()
+    running = InThread(lambda: VoicemailMailer(settings, world.factory, state)).start()
     deadline = time.monotonic() + START_TIMEOUT_S
     while not state.exists():
         assert time.monotonic() < deadline, "the voicemail mailer did not start"

@@ -9,6 +9,7 @@ from pbx.services.actor import Actor
 from pbx.services.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound, RuleBroken
 from pbx.services.pins import PinCheck
 from pbx.store import AuditEntry, NumberStatus, OutboxEntry, transaction
+from pbx.store.models import Role
 from tests.store.helpers import actor, number, user
 
 ACME_ADMIN = "admin@acme.example"
@@ -264,3 +265,23 @@ def test_r31_operator_allocates_and_activates(demo_factory):
                           ("+442079460297", "201"), ("+442079460297", "999")):
             with pytest.raises((InvalidInput, Conflict)):
                 operator.allocate_number(session, system, acme.id, site.id, e164, ext)
+
+
+def test_r31_allocating_names_every_wrong_field_at_once_and_saves_nothing(demo_factory):
+    with transaction(demo_factory) as session:
+        acme, system = number(session, FREE).occupier, Actor.system()
+        manchester = number(session, "+441614960100").site
+        with pytest.raises(FieldErrors) as refused:
+            operator.allocate_number(session, system, acme.id, manchester.id, "12", "2a", "12")
+        assert list(refused.value.errors) == ["site", "number", "extension", "default_pin"]
+        assert refused.value.errors["extension"] == "Extension: '2a' is not an extension: use 2 to 8 digits"
+        assert refused.value.field == "site" and refused.value.message == refused.value.errors["site"]
+
+
+def test_r1_adding_a_user_names_every_wrong_field_at_once(demo_factory):
+    with transaction(demo_factory) as session:
+        acme = number(session, FREE).occupier
+        with pytest.raises(FieldErrors) as refused:
+            operator.create_user(session, Actor.system(), acme.operator, acme, "", " ", "not-an-email", "short",
+                                 Role.OPERATOR_ADMIN)
+        assert list(refused.value.errors) == ["first_name", "last_name", "email", "password", "role"]

@@ -1,12 +1,12 @@
-"""The pure parts of the ARI side: what is keyed on a phone, and what a handset is sent (R15, R22, R34)."""
+"""The pure parts of the phone: what is keyed on it, and what a handset is sent (R15, R22, R34)."""
 from __future__ import annotations
 
 import pytest
 
-from pbx.asterisk.ari.authcode import is_emergency
-from pbx.asterisk.ari.feature_codes import CODES, dialled_target
 from pbx.asterisk.ari.prompts import digits
 from pbx.asterisk.handset_label import label_pushes, notify_variables
+from pbx.feature_table import feature_codes
+from pbx.services.phone import dialled_target, is_emergency
 
 
 @pytest.mark.parametrize("keyed, target", [
@@ -19,9 +19,10 @@ def test_r34_a_forward_target_keyed_on_the_phone(keyed, target):
 
 
 def test_r34_every_freepbx_code_has_its_pair():
-    assert set(CODES) == {"*72", "*73", "*90", "*91", "*52", "*53", "*78", "*79", "*70", "*71"}
+    codes = feature_codes()
+    assert set(codes) == {"*72", "*73", "*90", "*91", "*52", "*53", "*78", "*79", "*70", "*71"}
     for on, off in (("*72", "*73"), ("*90", "*91"), ("*52", "*53"), ("*78", "*79"), ("*70", "*71")):
-        assert CODES[on] == (CODES[off][0], True) and CODES[off][1] is False
+        assert codes[on] == (codes[off][0], True) and codes[off][1] is False
 
 
 def test_r22_a_sites_own_emergency_number_is_recognised():

@@ -150,3 +150,20 @@ def test_api_refuses_bodies_that_are_not_json_objects(signed_in, ids):
     assert admin.write("PUT", f"/api/v1/numbers/{number}/user", {"user_id": "3"}).status_code == 400
     assert admin.get("/api/v1/numbers?ids=1,x").status_code == 400
     assert admin.get("/api/v1/nothing-here").json["error"].startswith("Not found")
+
+
+def test_api_names_every_wrong_field_at_once_with_the_pop_ups_labels(signed_in, ids):
+    admin = signed_in(ACME_ADMIN)
+    number = ids.numbers["+442079460204"]
+    answer = admin.write("PUT", f"/api/v1/numbers/{number}/display-name", {"first": 1, "second": ["x"]})
+    assert answer.status_code == 400
+    assert answer.json["errors"] == {"first": "First part: send the first part as text",
+                                     "second": "Second part: send the second part as text"}
+    assert (answer.json["field"], answer.json["error"], answer.json["rule"]) == (
+        "first", "First part: send the first part as text", None)
+    too_long = admin.write("PUT", f"/api/v1/numbers/{number}/display-name", {"first": "x" * 41})
+    assert too_long.json["errors"] == {"display_name_first": "First part: must be at most 40 characters"}
+    not_json = admin.write("PUT", f"/api/v1/numbers/{number}/handset", ["desk-os-5"])
+    assert not_json.json["errors"] == {"body": "Request: send a JSON object"}
+    assert admin.get("/api/v1/numbers?ids=1,x").json["errors"] == {
+        "ids": "Number ids: give up to 500 number ids separated by commas"}

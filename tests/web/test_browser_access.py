@@ -95,3 +95,24 @@ def test_r31_operator_allocates_activates_sets_main_registers_handsets_and_switc
     initech.get_by_role("button", name="Switch voice services on").click()
     expect(page.get_by_text("Voice services of Initech are on")).to_be_visible()
     expect(page.locator("#occupiers tr", has_text="Initech")).to_contain_text("On")
+
+
+def test_r31_allocate_form_shows_each_wrong_field_beside_it(browser_page):
+    page = browser_page
+    page.set_default_timeout(30_000)
+    sign_in_page(page, OPERATOR)
+    form = page.locator("#allocate-form")
+    form.get_by_label("Phone number").fill("12")
+    form.get_by_label("Extension").fill("2a")
+    form.get_by_label("Default PIN").fill("12")
+    form.get_by_role("button", name="Allocate").click()
+    expect(form.get_by_label("Phone number")).to_have_accessible_description(
+        "Phone number: '12' is not a phone number in international format, e.g. +442079460000")
+    expect(form.get_by_label("Extension")).to_have_accessible_description(
+        "Extension: '2a' is not an extension: use 2 to 8 digits")
+    expect(form.get_by_label("Default PIN")).to_have_accessible_description("Default PIN: a PIN is 4 to 8 digits")
+    expect(form.locator(".field-error")).to_have_count(3)
+    for message in form.locator(".field-error").all():
+        expect(message).to_be_visible()
+    expect(form.get_by_label("Extension")).to_have_value("2a")
+    expect(page.locator("#refusal")).to_have_count(0)

@@ -1,7 +1,10 @@
 """The server-rendered forms without a browser: features (R28), user management (R29), operator console (R31)."""
 from __future__ import annotations
 
-from tests.web.conftest import ACME_ADMIN, ALICE, OPERATOR
+import html
+import re
+
+from tests.web.conftest import ACME_ADMIN, ALICE, OPERATOR, csrf_token
 
 FEATURE_FORM = {"forward_always_on": "on", "forward_always": "+447700900111", "no_answer_seconds": "18",
                 "voicemail": "on", "call_waiting": "on", "dnd": "on"}
@@ -68,3 +71,57 @@ def test_r31_operator_console_refusals_keep_the_form(signed_in, ids):
     assert refused.status_code == 400
     assert "is not based at Manchester - Spinningfields" in refused.get_data(as_text=True)
     assert 'value="+441614960999"' in refused.get_data(as_text=True)
+
+
+def _error_beside(page: str, input_id: str) -> str:
+    """The visible message the input names with aria-describedby."""
+    assert f'id="{input_id}"' in page and f'aria-describedby="{input_id}-error"' in page, input_id
+    match = re.search(rf'<p class="field-error" id="{input_id}-error">(.*?)</p>', page)
+    assert match, input_id
+    return re.sub(r"<[^>]+>", " ", match.group(1)).strip()
+
+
+def test_r29_adding_a_user_shows_every_wrong_field_beside_it(signed_in):
+    admin = signed_in(ACME_ADMIN)
+    refused = admin.post_form("/users", {"first_name": " ", "last_name": "Evans", "email": "not-an-email",
+                                         "password": "short", "role": "user"})
+    page = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 400
+    assert _error_beside(page, "first_name") == "First name: is required"
+    assert _error_beside(page, "new_email").startswith("E-mail address: ")
+    assert _error_beside(page, "new_password") == "First password: use at least 8 characters"
+    assert 'aria-describedby="last_name-error"' not in page and 'value="Evans"' in page
+
+
+def test_r31_allocating_shows_every_wrong_field_beside_it(signed_in, ids):
+    operator = signed_in(OPERATOR)
+    form = {"occupier": str(ids.occupiers["Acme Ltd"]), "site": str(ids.sites["London - Old Street"]),
+            "e164": "12", "extension": "2a", "default_pin": "12"}
+    refused = operator.post_form("/operator/numbers", form)
+    page = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 400
+    assert _error_beside(page, "alloc-e164") == (
+        "Phone number: '12' is not a phone number in international format, e.g. +442079460000")
+    assert _error_beside(page, "alloc-ext") == "Extension: '2a' is not an extension: use 2 to 8 digits"
+    assert _error_beside(page, "alloc-pin") == "Default PIN: a PIN is 4 to 8 digits"
+    assert 'id="refusal"' not in page  # field errors are beside the fields, not in the banner
+
+
+def test_r5_a_refused_main_destination_shows_beside_that_row(signed_in, ids):
+    operator = signed_in(OPERATOR)
+    number = ids.numbers["+442079460300"]
+    refused = operator.post_form(f"/operator/numbers/{number}/main", {"destination": "112"})
+    page = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 400
+    assert _error_beside(page, f"dest-{number}") == (
+        "Destination: calls cannot be forwarded to the emergency number 112")
+
+
+def test_sign_in_asks_for_each_missing_field_beside_it(app):
+    client = app.test_client()
+    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+    refused = client.post("/sign-in", data={"email": " ", "password": "", "csrf_token": token})
+    page = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 400
+    assert _error_beside(page, "email") == "E-mail address: enter the e-mail address you sign in with"
+    assert _error_beside(page, "password") == "Password: enter your password"

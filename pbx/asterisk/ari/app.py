@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pbx.asterisk.ari import access, authcode, feature_codes, prompts
 from pbx.asterisk.ari.channel import Call, CallEnded
 from pbx.asterisk.ari.client import AriClient, AriError, ChannelEvents
-from pbx.asterisk.ari.store_ops import Store
+from pbx.asterisk.ari.store import Store
 from pbx.settings import Settings
 
 log = logging.getLogger("pbx.ari.app")

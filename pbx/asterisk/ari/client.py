@@ -20,13 +20,14 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
+from pbx.asterisk.reconnect import Backoff
 from pbx.settings import Settings
 
 log = logging.getLogger("pbx.ari")
 APP = "pbx"
 REQUEST_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 5.0
-BACKOFF_MIN_S, BACKOFF_MAX_S = 0.2, 5.0
+BACKOFF_MIN_S, BACKOFF_MAX_S = 0.2, 1.0  # back within a second of Asterisk
 GONE_EVENTS = ("StasisEnd", "ChannelDestroyed", "ChannelHangupRequest")
 
 
@@ -50,9 +51,9 @@ class ChannelEvents:
 class AriClient:
     def __init__(self, settings: Settings, app: str = APP) -> None:
         self.app = app
-        self._port = settings.ports.http
+        self._host, self._port = settings.asterisk_host, settings.ports.http
         self._auth = (settings.ari_user, settings.ari_password)
-        self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{self._port}/ari", auth=self._auth,
+        self.http = httpx.AsyncClient(base_url=f"http://{self._host}:{self._port}/ari", auth=self._auth,
                                       timeout=REQUEST_TIMEOUT_S, trust_env=False)
         self.connected = asyncio.Event()
         self.connections = 0  # how many times the websocket connected: tests watch reconnects
@@ -85,24 +86,25 @@ class AriClient:
     # -- events ----------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         """Keep the events websocket up until stop is set."""
-        backoff = BACKOFF_MIN_S
+        backoff = Backoff(BACKOFF_MIN_S, BACKOFF_MAX_S)
         while not stop.is_set():
+            connections_before = self.connections
             try:
                 await self._listen(stop)
-                backoff = BACKOFF_MIN_S
             except (OSError, WebSocketException, asyncio.TimeoutError) as error:
-                log.info("ARI events not reachable (%r); retrying in %.1fs", error, backoff)
+                log.info("ARI events not reachable (%r); retrying in %.1fs", error, backoff.seconds)
             finally:
                 self._lost(quietly=stop.is_set())
+            if self.connections > connections_before:  # it was up: this outage is new
+                backoff.reset()
             if not stop.is_set():
-                await _sleep_or_stop(stop, backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX_S)
+                await backoff.wait(stop)
 
     async def _listen(self, stop: asyncio.Event) -> None:
         query = urlencode({"app": self.app, "subscribeAll": "false"})
         # The same Basic credentials as REST, in a header rather than in the URL (logs).
         token = "Basic " + base64.b64encode(":".join(self._auth).encode()).decode()
-        async with connect(f"ws://127.0.0.1:{self._port}/ari/events?{query}", proxy=None,
+        async with connect(f"ws://{self._host}:{self._port}/ari/events?{query}", proxy=None,
                            additional_headers={"Authorization": token},
                            open_timeout=CONNECT_TIMEOUT_S, ping_interval=5, ping_timeout=5) as ws:
             self.connections += 1
@@ -168,9 +170,3 @@ class AriClient:
     async def close(self) -> None:
         await self.http.aclose()
 
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except asyncio.TimeoutError:
-        pass

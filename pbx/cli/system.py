@@ -1,0 +1,111 @@
+"""`pbx controller`, `pbx web`, and `pbx up` / `pbx down`: the whole system on this machine, with the demo data."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+
+import click
+
+from pbx import demo
+from pbx.asterisk.local import LocalAsterisk
+from pbx.asterisk.start import start_local_asterisk
+from pbx.cli.app import App, pass_app
+from pbx.processes import Background
+from pbx.store import transaction
+
+WEB_START_TIMEOUT_S = 20
+
+
+@click.command("controller")
+@pass_app
+def controller_command(app: App) -> None:
+    """Run the controller, the ARI Stasis app and voicemail to email (foreground).
+
+    One event loop: changes reach Asterisk, calls where a person keys digits
+    (PINs, hot desk, feature codes, authorization codes) are served, and new
+    voicemail is mailed, until SIGTERM or Ctrl-C.
+    """
+    from pbx.asterisk.runner import run_all
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    factory = app.factory
+    try:
+        asyncio.run(run_all(app.settings, factory))
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@click.command("web")
+@pass_app
+def web_command(app: App) -> None:
+    """Run the admin web UI (foreground)."""
+    from waitress import serve
+
+    from webui import create_app
+
+    app.check_schema()
+    # waitress: a production WSGI server in pure Python, not Flask's development server.
+    serve(create_app(settings=app.settings), host=app.settings.web_host, port=app.settings.web_port, threads=8,
+          ident="pbx")
+
+
+@click.command("up")
+@click.option("--no-demo", is_flag=True, help="Do not seed the demo data into an empty store.")
+@pass_app
+def up(app: App, no_demo: bool) -> None:
+    """Start Asterisk, the controller and the web UI (with the demo data)."""
+    app.migrate()
+    if not no_demo:
+        with transaction(app.factory) as session:
+            if demo.seed(session):
+                click.echo("seeded the demo data")
+    start_local_asterisk(app.settings, app.factory)
+    click.echo(f"asterisk: running, SIP {app.settings.asterisk_host}:{app.settings.ports.sip}")
+    run_dir = app.settings.state_dir / "run"
+    Background(run_dir, "controller").start(["controller"])
+    _wait_until_synced(app)
+    click.echo("controller: running, asterisk matches the store")
+    Background(run_dir, "web").start(["web"])
+    _wait_for_port(app.settings.web_host, app.settings.web_port)
+    click.echo(f"web UI: http://{app.settings.web_host}:{app.settings.web_port}")
+    click.echo("demo logins and numbers: pbx demo --json")
+
+
+@click.command("down")
+@pass_app
+def down(app: App) -> None:
+    """Stop what `pbx up` started."""
+    run_dir = app.settings.state_dir / "run"
+    for name in ("web", "controller"):
+        if Background(run_dir, name).stop():
+            click.echo(f"{name}: stopped")
+    LocalAsterisk(app.settings).down()
+    click.echo("asterisk: stopped")
+
+
+def _wait_until_synced(app: App, timeout: float = 60) -> None:
+    from pbx.asterisk.outbox import has_pending
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with transaction(app.factory) as session:
+            if not has_pending(session):
+                return
+        time.sleep(0.2)
+    log = app.settings.state_dir / "run" / "controller.log"
+    raise click.ClickException(f"the controller did not apply the store to Asterisk in {timeout:.0f}s; see {log}")
+
+
+def _wait_for_port(host: str, port: int) -> None:
+    deadline = time.monotonic() + WEB_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise click.ClickException(f"the web UI did not start on {host}:{port}")

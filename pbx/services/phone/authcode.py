@@ -1,0 +1,46 @@
+"""R22: outgoing external calls from a number with an authorization code need the code.
+
+Emergency numbers (112, 999, 911 and the site's own) always go out without one. The
+code is checked against its argon2 hash; every attempt is audited, never the code.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from sqlalchemy.orm import Session
+
+from pbx.services import audit
+from pbx.services.actor import Actor
+from pbx.services.lookup import get_number
+from pbx.services.passwords import verify_secret
+from pbx.services.phone.desk import emergency_numbers, handset_of
+from pbx.store.models import PhoneNumber
+
+
+def is_emergency(e164: str, emergency: frozenset[str]) -> bool:
+    """R22, R39: the E.164 a call goes to is one of these emergency numbers (dialled nationally)."""
+    try:
+        national = str(phonenumbers.parse(e164, None).national_number)
+    except phonenumbers.NumberParseException:
+        return False
+    return national in emergency
+
+
+def _code_hash(number: PhoneNumber) -> str | None:
+    return number.features.authorization_code_hash if number.features is not None else None
+
+
+def authcode_needed(session: Session, actor: Actor, number_id: int, destination: str) -> bool:
+    """R22: does this call from the handset's own number to `destination` need the code?"""
+    if is_emergency(destination, emergency_numbers(handset_of(session, actor))):
+        return False
+    return _code_hash(get_number(session, actor, number_id)) is not None
+
+
+def check_authcode(session: Session, actor: Actor, number_id: int, code: str, destination: str) -> bool:
+    """R22: the code keyed for a call from the handset's own number; every attempt audited."""
+    number = get_number(session, actor, number_id)
+    ok = bool(code) and verify_secret(_code_hash(number), code)
+    result = "ok" if ok else ("missing" if not code else "wrong")
+    audit.record(session, actor, "authcode.attempt", number=number, result=result, destination=destination)
+    return ok

@@ -1,0 +1,99 @@
+"""The JSON bodies and queries of /api/v1/, declared once.
+
+Only the shape is checked here (an object, a whole number, text); what a value
+may be is the services' rule. Every wrong field of a request is reported at
+once, as FieldErrors, which webui.errors turns into a 400 naming each field.
+"""
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import request
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, field_validator
+
+from pbx.services.errors import FieldErrors, InvalidInput
+
+MAX_IDS = 500
+BODY = "body"
+NOT_AN_OBJECT = "send a JSON object"
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class Body(BaseModel):
+    """Strict: "3" is not a user id, 1 is not text. Keys not declared are ignored."""
+
+    model_config = ConfigDict(strict=True, frozen=True)
+
+
+class Assignment(Body):
+    """R12: PUT /numbers/<id>/user."""
+
+    user_id: int = Field(description="pick a user")
+
+
+class DisplayName(Body):
+    """R13: PUT /numbers/<id>/display-name; a part left out is empty."""
+
+    first: str = Field("", description="send the first part as text")
+    second: str = Field("", description="send the second part as text")
+
+
+class HandsetLogin(Body):
+    """R15: PUT /numbers/<id>/handset."""
+
+    phone_id: str = Field(min_length=1, description="pick the handset's Phone ID")
+
+
+class FeatureChanges(RootModel[dict[str, Any]]):
+    """R20-R28: PATCH /numbers/<id>/features; the keys are the services' (pbx.services.feature_input)."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class NumberIds(BaseModel):
+    """GET /numbers?ids=1,2: the rows a page is waiting on."""
+
+    ids: list[int] = Field(default_factory=list, max_length=MAX_IDS,
+                           description=f"give up to {MAX_IDS} number ids separated by commas")
+
+    @field_validator("ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        parts = [part for part in value.split(",") if part]
+        if not all(part.isdigit() for part in parts):
+            raise ValueError("not digits")
+        return [int(part) for part in parts]
+
+
+def _reason(model: type[BaseModel], field: str) -> str:
+    info = model.model_fields.get(field) if field != BODY else None
+    return info.description if info is not None and info.description else NOT_AN_OBJECT
+
+
+def refusal(model: type[BaseModel], error: ValidationError) -> FieldErrors:
+    """Every wrong field of a request, each with what to send instead."""
+    errors: dict[str, str] = {}
+    for problem in error.errors():
+        loc = problem["loc"]
+        field = str(loc[0]) if loc and str(loc[0]) in model.model_fields else BODY
+        errors.setdefault(field, InvalidInput(field, _reason(model, field)).message)
+    return FieldErrors(errors)
+
+
+def parse(model: type[Model], data: Any) -> Model:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise refusal(model, error) from None
+
+
+def json_body(model: type[Model]) -> Model:
+    """The request's JSON body as `model`; no body or not JSON is refused like a wrong shape."""
+    return parse(model, request.get_json(silent=True))
+
+
+def query(model: type[Model]) -> Model:
+    return parse(model, request.args.to_dict())
