@@ -9,6 +9,7 @@ from __future__ import annotations
 import phonenumbers
 from sqlalchemy.orm import Session
 
+from pbx.feature_table import AUTHORIZATION_CODE
 from pbx.services import audit
 from pbx.services.actor import Actor
 from pbx.services.lookup import get_number
@@ -27,7 +28,7 @@ def is_emergency(e164: str, emergency: frozenset[str]) -> bool:
 
 
 def _code_hash(number: PhoneNumber) -> str | None:
-    return number.features.authorization_code_hash if number.features is not None else None
+    return getattr(number.features, AUTHORIZATION_CODE.column) if number.features is not None else None
 
 
 def authcode_needed(session: Session, actor: Actor, number_id: int, destination: str) -> bool:
