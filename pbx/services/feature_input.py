@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pbx.feature_table import BY_KEY, FEATURES, Feature, Kind, of_kind
+from pbx.feature_table import BY_KEY, FEATURES, Feature, Kind
 from pbx.services.errors import FieldErrors, InvalidInput
 from pbx.store.feature_columns import related
 
 FEATURE_KEYS = tuple(f.key for f in FEATURES)
-TARGET_KEYS = tuple(f.key for f in of_kind(Kind.TARGET))
-FLAG_KEYS = tuple(f.key for f in of_kind(Kind.FLAG))
 _TRUE = {"on", "yes", "true", "1"}
 _FALSE = {"off", "no", "false", "0", ""}
 
