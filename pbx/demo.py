@@ -90,8 +90,8 @@ def seed(session: Session) -> bool:
                                first, last, email, PASSWORD, role)
         for email, first, last, role, occ in USERS
     }
-    for phone_id, site in HANDSETS:
-        ops.register_handset(session, actor, sites[site].id, phone_id, sip_password(phone_id))
+    for desk, site in HANDSETS:
+        ops.register_handset(session, actor, sites[site].id, desk, sip_password(desk))
     for e164, ext, occ, site, pin, state, user, label, phone_id in NUMBERS:
         number = ops.allocate_number(session, actor, occupiers[occ].id, sites[site].id, e164, ext, pin)
         if state == "reserved":

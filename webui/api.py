@@ -30,7 +30,7 @@ def me():
 def sites():
     actor = current_actor()
     with unit_of_work() as db:
-        return jsonify(sites=[site_json(s) for s in numbers.occupier_sites(db, actor, actor.occupier_id)])
+        return jsonify(sites=[site_json(s) for s in numbers.occupier_sites(db, actor, actor.own_occupier_id)])
 
 
 @bp.get("/sites/<int:site_id>/numbers")
@@ -39,8 +39,8 @@ def site_numbers(site_id: int):
     """R7-R10: the rows of a site; `search` filters like the page's search box (R8)."""
     actor = current_actor()
     with unit_of_work() as db:
-        site = directory.get_occupier_site(db, actor, actor.occupier_id, site_id)
-        rows = numbers.list_numbers(db, actor, actor.occupier_id, site_id, request.args.get("search", ""))
+        site = directory.get_occupier_site(db, actor, actor.own_occupier_id, site_id)
+        rows = numbers.list_numbers(db, actor, actor.own_occupier_id, site_id, request.args.get("search", ""))
         return jsonify(site=site_json(site), numbers=[number_row(n) for n in rows])
 
 
@@ -89,7 +89,7 @@ def handsets(number_id: int):
 def users():
     actor = current_actor()
     with unit_of_work() as db:
-        return jsonify(users=[user_choice(c) for c in directory.occupier_users(db, actor, actor.occupier_id)])
+        return jsonify(users=[user_choice(c) for c in directory.occupier_users(db, actor, actor.own_occupier_id)])
 
 
 @bp.get("/users/<int:user_id>/numbers")

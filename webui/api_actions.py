@@ -28,7 +28,8 @@ def assign(number_id: int):
     body = json_body(Assignment)
     with unit_of_work() as db:
         number = assignment.assign_user(db, current_actor(), number_id, body.user_id)
-        return _answer(number, f"{number.e164} is assigned to {number.user.full_name}")
+        who = number.user.full_name if number.user is not None else "nobody"
+        return _answer(number, f"{number.e164} is assigned to {who}")
 
 
 @bp.delete("/numbers/<int:number_id>/user")

@@ -22,7 +22,7 @@ bp = Blueprint("telephony", __name__)
 def page():
     actor = current_actor()
     with unit_of_work() as db:
-        occupier = get_occupier(db, actor, actor.occupier_id)
+        occupier = get_occupier(db, actor, actor.own_occupier_id)
         sites = [{"id": s.id, "name": s.name} for s in numbers.occupier_sites(db, actor, occupier.id)]
         selected = _selected_site(db, actor, sites)
         voice_services = occupier.voice_services_active
@@ -38,7 +38,7 @@ def _selected_site(db, actor, sites: list[dict]) -> dict | None:
         return sites[0] if sites else None
     if not raw.isdigit():
         raise InvalidInput("site", "pick a site from the list")
-    site = directory.get_occupier_site(db, actor, actor.occupier_id, int(raw))
+    site = directory.get_occupier_site(db, actor, actor.own_occupier_id, int(raw))
     return {"id": site.id, "name": site.name}
 
 
@@ -48,9 +48,9 @@ def features(number_id: int):
     """R28. Reached from a Telephony row or from a user's page (R29), and goes back there."""
     with unit_of_work() as db:
         number = get_number(db, current_actor(), number_id)
-        from_user = request.args.get("from") == "user" and number.user_id is not None
-        if from_user:
-            back, label = url_for("users.show", user_id=number.user_id), number.user.full_name
+        user = number.user
+        if request.args.get("from") == "user" and user is not None:
+            back, label = url_for("users.show", user_id=user.id), user.full_name
         else:
             back, label = url_for("telephony.page", site=number.site_id), "Telephony"
     return features_form.handle(number_id, back, label)

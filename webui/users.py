@@ -23,7 +23,7 @@ def index():
 def _page(form: AddUserForm, banner: list[str] | None = None, status: int = 200):
     actor = current_actor()
     with unit_of_work() as db:
-        occupier = get_occupier(db, actor, actor.occupier_id)
+        occupier = get_occupier(db, actor, actor.own_occupier_id)
         people = [{"id": c.user.id, "name": c.user.full_name, "email": c.user.email,
                    "admin": c.user.role is Role.OCCUPIER_ADMIN,
                    "number": c.number.e164 if c.number else None,
@@ -43,7 +43,7 @@ def add():
         return _page(form, status=400)
     actor = current_actor()
     with Submission(form) as sent, unit_of_work() as db:
-        occupier = get_occupier(db, actor, actor.occupier_id)
+        occupier = get_occupier(db, actor, actor.own_occupier_id)
         user = operator.create_user(db, actor, occupier.operator, occupier, form.first_name.data or "",
                                     form.last_name.data or "", form.email.data or "",
                                     form.password.data or "", ROLES[form.role.data])

@@ -54,6 +54,13 @@ class Actor:
         """The operator or an occupier admin: may manage every number it can see."""
         return self.is_operator or self.is_occupier_admin
 
+    @property
+    def own_occupier_id(self) -> int:
+        """The occupier an occupier admin or user belongs to; the operator has none to manage here."""
+        if self.occupier_id is None:
+            raise Forbidden("Only people of an occupier can do this")
+        return self.occupier_id
+
     def require_operator(self) -> None:
         if not self.is_operator:
             raise Forbidden("Only the operator can do this")

@@ -28,7 +28,10 @@ def is_emergency(e164: str, emergency: frozenset[str]) -> bool:
 
 
 def _code_hash(number: PhoneNumber) -> str | None:
-    return getattr(number.features, AUTHORIZATION_CODE.column) if number.features is not None else None
+    if number.features is None:
+        return None
+    hashed: str | None = getattr(number.features, AUTHORIZATION_CODE.column)
+    return hashed
 
 
 def authcode_needed(session: Session, actor: Actor, number_id: int, destination: str) -> bool:
