@@ -34,13 +34,15 @@ def check_value(value: Any, what: str = "value") -> str:
     return text
 
 
-class _Manager(Manager):
+class _Manager(Manager):  # type: ignore[misc]  # panoramisk ships no types
     """panoramisk's Manager without its silent, endless reconnect.
 
     panoramisk re-queues pending actions and reconnects forever in the
     background; our callers (the controller) reconnect themselves and need a
     lost connection to fail the waiting actions at once, not hang.
     """
+
+    pinger: asyncio.Handle | None  # panoramisk's keep-alive timer, set by the base class
 
     def __init__(self, **config: Any):
         super().__init__(**config)
@@ -51,7 +53,7 @@ class _Manager(Manager):
             return None
         return super().connect(*args, **kwargs)
 
-    def connection_made(self, f: asyncio.Future) -> None:
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
         if f.cancelled() or f.exception() is not None:
             self.lost = True  # Ami.connect sees the error from the task itself
             return
@@ -60,7 +62,7 @@ class _Manager(Manager):
     def connection_lost(self, exc: Any) -> None:
         self.lost = True
         self._connected = False
-        if self.pinger:
+        if self.pinger is not None:
             self.pinger.cancel()
             self.pinger = None
         self._fail_waiting()
@@ -133,7 +135,7 @@ class Ami:
         """Send one action; fields are checked for CR/LF. Raise AmiError on Error."""
         if self.manager.lost:
             raise AmiError("AMI connection lost")
-        action = {"Action": check_value(name, "action")}
+        action: dict[str, str | list[str]] = {"Action": check_value(name, "action")}
         for key, value in fields.items():
             check_value(key, "field name")
             action[key] = ([check_value(v, key) for v in value]
@@ -163,7 +165,7 @@ class Ami:
             return None
         for message in resp if isinstance(resp, list) else [resp]:
             if message.get("Event") == "DBGetResponse":
-                return message.get("Val", "")
+                return str(message.get("Val", ""))
         return None
 
     async def db_del(self, family: str, key: str) -> None:
@@ -186,7 +188,7 @@ class Ami:
     async def reload(self, module: str | None = None) -> None:
         await self.action("Reload", **({"Module": module} if module else {}))
 
-    def on_event(self, pattern: str, callback: Callable) -> None:
+    def on_event(self, pattern: str, callback: Callable[[Any, Any], Any]) -> None:
         """Call callback(manager, event) for events matching pattern ('*' works)."""
         self.manager.register_event(pattern, callback)
 

@@ -93,7 +93,8 @@ def split_sendable(keys: dict[str, str]) -> tuple[dict[str, str], dict[str, str]
     the controller's own check, so one bad row written around the services costs that
     key, not the whole sync. Ami.action refuses them too, as the last line.
     """
-    sendable, refused = {}, {}
+    sendable: dict[str, str] = {}
+    refused: dict[str, str] = {}
     for key, value in keys.items():
         (refused if "\r" in value or "\n" in value or "\r" in key or "\n" in key else sendable)[key] = value
     return sendable, refused

@@ -205,7 +205,10 @@ class VoicemailMailer:
 
     def _send(self, message: Message) -> bool:
         """True when mailed, or when the number wants no mail; False to try again later."""
-        to = find_recipient(self.factory, int(BOX.fullmatch(message.box).group(1)))
+        box = BOX.fullmatch(message.box)
+        if box is None:  # not a box of ours (n<id>): nobody to mail
+            return True
+        to = find_recipient(self.factory, int(box.group(1)))
         if to is None:
             return True
         try:

@@ -38,7 +38,7 @@ class StasisApp:
         self.client = AriClient(settings)
         self.store = Store(factory)
         self.client.on_start = self._start
-        self._calls: set[asyncio.Task] = set()
+        self._calls: set[asyncio.Task[None]] = set()
 
     @property
     def connected(self) -> asyncio.Event:

@@ -11,6 +11,7 @@ import asyncio
 import re
 import uuid
 from collections import deque
+from typing import Any
 
 from pbx.asterisk.ari.client import AriClient, AriError, ChannelEvents
 
@@ -27,7 +28,7 @@ class CallEnded(Exception):
 
 
 class Call:
-    def __init__(self, client: AriClient, events: ChannelEvents, channel: dict, args: list[str]) -> None:
+    def __init__(self, client: AriClient, events: ChannelEvents, channel: dict[str, Any], args: list[str]) -> None:
         self.client = client
         self.events = events
         self.id = events.id
@@ -60,7 +61,7 @@ class Call:
         finished = self.client.expect_playback(playback_id)
         try:
             await self._request("POST", f"/channels/{self.id}/play/{playback_id}", media=",".join(media))
-            waits = {finished, asyncio.ensure_future(self.events.gone.wait())}
+            waits: set[asyncio.Future[Any]] = {finished, asyncio.ensure_future(self.events.gone.wait())}
             if interruptible:
                 waits.add(asyncio.ensure_future(self._next_digit()))
             done, pending = await asyncio.wait(waits, timeout=PLAY_MAX_S, return_when=asyncio.FIRST_COMPLETED)
@@ -96,7 +97,7 @@ class Call:
     async def _request(self, method: str, path: str, **params: str) -> None:
         """A request about this channel; the channel gone (404) means the caller hung up."""
         try:
-            await self.client.request(method, path, **params)
+            await self.client.request(method, path, ok_missing=False, **params)
         except AriError as error:
             if error.status == 404 or self.ended:
                 raise CallEnded(self.id) from error

@@ -144,9 +144,10 @@ class AriClient:
                 log.exception("could not start a handler for %s", channel_id)
                 events.gone.set()
             return
-        events = self.channels.get(channel_id)
-        if events is None:
+        known = self.channels.get(channel_id)
+        if known is None:
             return
+        events = known
         if kind == "ChannelDtmfReceived":
             events.dtmf.put_nowait(event.get("digit", ""))
         elif kind in GONE_EVENTS:
