@@ -251,8 +251,7 @@ def close_batch(session: Session, name: str, batch: Batch, errors: Mapping[int, 
     refused.update(errors)
     node.refused = json.dumps(refused)
     node.last_error = next(iter(errors.values()), None)
-    session.flush()
-    counted = _counted(nodes, node)
+    counted = _counted(_after_write(session, nodes), node)
     for ids in _chunks(sorted(batch.number_ids | set(errors))):
         _settle(session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids))),
                 _waiting_numbers(session, counted), _refusals(counted))
@@ -269,8 +268,7 @@ def close_full_sync(session: Session, name: str, cursor: Position, token: str,
     node.last_seen_at = node.last_applied_at = utcnow()
     node.refused = json.dumps(dict(errors))
     node.last_error = next(iter(errors.values()), None)
-    session.flush()
-    counted = _counted(nodes, node)
+    counted = _counted(_after_write(session, nodes), node)
     refusals = _refusals(counted)
     candidates = session.scalars(select(PhoneNumber).where(or_(
         PhoneNumber.status == NumberStatus.PENDING, PhoneNumber.last_error.is_not(None),
@@ -287,6 +285,16 @@ def _lock_nodes(session: Session) -> list[Node]:
     """Every node, locked in name order (PostgreSQL): two agents closing at once settle one after
     the other, so the last one sees both cursors and no number is left Pending for ever."""
     return list(session.scalars(select(Node).order_by(Node.name).with_for_update()))
+
+
+def _after_write(session: Session, locked: list[Node]) -> list[Node]:
+    """Every node as committed now: read again once this node's own write is flushed. On SQLite
+    that write takes the one write lock, so no other agent can close a batch in between; on
+    PostgreSQL the rows are already locked (_lock_nodes)."""
+    session.flush()
+    if postgres(session):
+        return locked
+    return list(session.scalars(select(Node).order_by(Node.name).execution_options(populate_existing=True)))
 
 
 def _in_service(session: Session, now: datetime | None) -> list[Node]:
