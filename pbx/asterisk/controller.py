@@ -251,7 +251,8 @@ class Controller:
         if self._probe != outbox.WaitingProbe.READY:
             return False
         with transaction(self.factory) as session:
-            batch = outbox.next_batch(session, cursor)
+            # Catching up, bigger batches: merged, a number changed 20 times is put once, not 20.
+            batch = outbox.next_batch(session, cursor, outbox.BATCH if self.in_service else outbox.CATCHUP_BATCH)
             if not batch:
                 return False
             files = render(load_snapshot(session), self.settings) if batch.structure else None

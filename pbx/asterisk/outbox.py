@@ -41,6 +41,7 @@ from pbx.store.models import (
 Position = tuple[int, int]  # (txid, id); SQLite: (0, id)
 START: Position = (0, 0)
 BATCH = 500
+CATCHUP_BATCH = 5000  # rows a batch while a node catches up (at most IN_LIST_MAX numbers)
 IN_LIST_MAX = 5000
 # Rows are kept a week once every node has applied them: enough to see what reached Asterisk
 # lately. The audit log, not the change log, is the lasting record of who changed what. A node
