@@ -26,6 +26,7 @@ _TRUE, _FALSE = ("1", "yes", "true", "on"), ("", "0", "no", "false", "off")
 # A host name or an IPv4 address: it is written into Asterisk's config files as is.
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 _INSTANCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_NODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 # The operator's own setting, but it becomes a header: a plain address only.
 _SENDER = re.compile(r"[^\s<>\"',;]+@[^\s<>\"',;]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -93,6 +94,8 @@ class Settings:
     secret_key: str = ""
     secure_cookies: bool = False  # behind HTTPS: cookies are sent over HTTPS only
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    # This Asterisk node's name: its agent's cursor in the change log (store table `node`).
+    node_name: str = "node-1"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +110,8 @@ class Settings:
             cache_dir=read.path("PBX_CACHE_DIR", Path.home() / ".cache/pbx"),
             database_url=read.text("PBX_DATABASE_URL") or f"sqlite:///{state_dir / 'pbx.db'}",
             instance=read.matching("PBX_INSTANCE", "dev", _INSTANCE, "a name of letters, digits, '.', '_', '-'"),
+            node_name=read.matching("PBX_NODE_NAME", "node-1", _NODE, "a name of letters, digits, '.', '_', '-' "
+                                    "(at most 100)"),
             ports=AsteriskPorts(
                 sip=read.port("PBX_SIP_PORT", 5060),
                 ami=read.port("PBX_AMI_PORT", 5038),

@@ -6,7 +6,7 @@ change only the difference, so a second run does nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pbx.asterisk.ami import Ami
@@ -64,14 +64,20 @@ async def current_live_state(ami: Ami) -> dict[str, str]:
     return parse_database_show(await ami.command(f"database show {FAMILY}"))
 
 
-async def put_keys(ami: Ami, keys: dict[str, str]) -> None:
+Progress = Callable[[int, int], None]  # (done, total): a big first sync reports as it goes
+
+
+async def put_keys(ami: Ami, keys: dict[str, str], progress: Progress | None = None) -> None:
     items = list(keys.items())
     for start in range(0, len(items), PIPELINE):
         await asyncio.gather(*(ami.db_put(FAMILY, key, value) for key, value in items[start:start + PIPELINE]))
+        if progress is not None:
+            progress(min(start + PIPELINE, len(items)), len(items))
 
 
 async def push_live_state(ami: Ami, wanted: dict[str, str], keep: Iterable[str] = (),
-                          current: dict[str, str] | None = None) -> tuple[int, int]:
+                          current: dict[str, str] | None = None,
+                          progress: Progress | None = None) -> tuple[int, int]:
     """Put what differs, delete what the store no longer has (except `keep`); returns (put, deleted).
 
     `current`: what Asterisk holds now, if the caller has just read it."""
@@ -80,7 +86,7 @@ async def push_live_state(ami: Ami, wanted: dict[str, str], keep: Iterable[str] 
     kept = set(keep)
     to_put = {k: v for k, v in wanted.items() if current.get(k) != v}
     stale = [k for k in current if k not in wanted and k not in kept]
-    await put_keys(ami, to_put)
+    await put_keys(ami, to_put, progress)
     for start in range(0, len(stale), PIPELINE):
         await asyncio.gather(*(ami.db_del(FAMILY, key) for key in stale[start:start + PIPELINE]))
     return len(to_put), len(stale)

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import socket
 import time
+from collections.abc import Callable
 
 import click
 
@@ -16,6 +17,8 @@ from pbx.processes import Background
 from pbx.store import transaction
 
 WEB_START_TIMEOUT_S = 20
+SYNC_STALL_S = 60.0  # `pbx up` fails when the first sync makes no progress this long...
+SYNC_BOUND_S = 3600.0  # ...or takes longer than this in all
 
 
 @click.command("controller")
@@ -87,17 +90,32 @@ def down(app: App) -> None:
     click.echo("asterisk: stopped")
 
 
-def _wait_until_synced(app: App, timeout: float = 60) -> None:
-    from pbx.asterisk.outbox import has_pending
+def _wait_until_synced(app: App, stall: float = SYNC_STALL_S, bound: float = SYNC_BOUND_S,
+                       echo: Callable[[str], None] = click.echo) -> None:
+    """Until this node's agent is in service with nothing waiting. A first sync of a big store
+    takes a while: it is waited for as long as it moves (its progress, its cursor), and is a
+    failure only after `stall` seconds without a step, or beyond `bound` in all."""
+    from pbx.asterisk.outbox import cursor_of, has_pending
+    from pbx.store.models import Node, NodeState
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    started = last_step = time.monotonic()
+    seen: tuple[object, ...] | None = None
+    while time.monotonic() - started < bound:
         with transaction(app.factory) as session:
-            if not has_pending(session):
+            node = session.get(Node, app.settings.node_name)
+            if node is not None and node.state is NodeState.IN_SERVICE and not has_pending(session, node.name):
                 return
+            now = (node.state, node.progress, cursor_of(node)) if node is not None else None
+        if now != seen:
+            if now is not None and now[1] and (seen is None or now[1] != seen[1]):
+                echo(f"controller: {now[1]}")
+            seen, last_step = now, time.monotonic()
+        elif time.monotonic() - last_step > stall:
+            log = app.settings.state_dir / "run" / "controller.log"
+            raise click.ClickException(f"the controller made no progress applying the store to Asterisk "
+                                       f"for {stall:.0f}s; see {log}")
         time.sleep(0.2)
-    log = app.settings.state_dir / "run" / "controller.log"
-    raise click.ClickException(f"the controller did not apply the store to Asterisk in {timeout:.0f}s; see {log}")
+    raise click.ClickException(f"the controller did not apply the store to Asterisk in {bound:.0f}s")
 
 
 def _wait_for_port(host: str, port: int) -> None:

@@ -1,8 +1,10 @@
 """The outbox: what Asterisk must learn of a change, written in the change's own transaction.
 
 A transactional outbox: the row commits or rolls back with the change, so a crash
-between "saved" and "sent" loses nothing (the controller, pbx.asterisk.controller,
-applies the rows and settles the numbers).
+between "saved" and "sent" loses nothing. It is the change log every node applies: each
+node's agent (pbx.asterisk.controller) reads it after its own cursor and settles the
+numbers (pbx.asterisk.outbox). No code here sets the row's order: on PostgreSQL the
+database does (txid, a server default).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ def enqueue(session: Session, kind: OutboxKind, subject_id: int | None = None) -
 
 
 def number_changed(session: Session, number: PhoneNumber, *, structure: bool = False) -> None:
-    """Queue a number's new state for Asterisk; R4: it shows Pending until the controller applies it."""
+    """Queue a number's new state for Asterisk; R4: it shows Pending until every node in service applies it."""
     session.flush()
     if structure:
         enqueue(session, OutboxKind.STRUCTURE)

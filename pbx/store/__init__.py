@@ -5,6 +5,8 @@ from pbx.store.models import (
     Base,
     Handset,
     NumberFeatures,
+    Node,
+    NodeState,
     NumberStatus,
     Occupier,
     Operator,
@@ -17,7 +19,7 @@ from pbx.store.models import (
 )
 
 __all__ = [
-    "AuditEntry", "Base", "Handset", "NumberFeatures", "NumberStatus", "Occupier", "Operator",
+    "AuditEntry", "Base", "Handset", "Node", "NodeState", "NumberFeatures", "NumberStatus", "Occupier", "Operator",
     "OutboxEntry", "OutboxKind", "PhoneNumber", "Role", "Site", "User",
     "make_engine", "make_session_factory", "transaction",
 ]

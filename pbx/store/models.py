@@ -10,11 +10,13 @@ import enum
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
     DateTime,
     Enum,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -251,18 +253,57 @@ class OutboxKind(str, enum.Enum):
 
 
 class OutboxEntry(Base):
-    """A change written with the store change, applied to Asterisk by the controller.
+    """One row of the change log: written with the store change, applied by every node's agent.
 
-    The controller re-reads the subject from the store rather than trusting a payload,
-    so applying a row twice, or applying an old row after a newer one, is harmless.
+    The log is a broadcast: each node's agent (pbx.asterisk.controller) reads the rows after its
+    own cursor (Node) and applies them. An agent re-reads the subject from the store rather than
+    trusting a payload, so applying a row twice, or an old row after a newer one, is harmless.
+
+    Order: on PostgreSQL a row's position is (txid, id), txid being the writer's transaction id
+    (`pg_current_xact_id()`, a server default, so every writer sets it without code), and agents
+    read only rows below `pg_snapshot_xmin(pg_current_snapshot())`: every transaction there has
+    ended, so no row can still appear behind a cursor (ids are taken before commit, so `id` alone
+    would skip a late commit). On SQLite (one writer at a time, ids allocated inside the write lock)
+    commit order is id order and the position is (0, id); txid stays NULL.
     """
 
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # PostgreSQL: pg_current_xact_id() as a bigint (migration 0003_changelog); SQLite: NULL.
+    txid: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     kind: Mapped[OutboxKind] = mapped_column(_enum(OutboxKind, "outbox_kind"))
     subject_id: Mapped[int | None] = mapped_column(Integer)
-    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_outbox_txid_id", "txid", "id"),)
+
+
+class NodeState(str, enum.Enum):
+    SYNCING = "syncing"          # a full sync is running
+    CATCHING_UP = "catching_up"  # replaying the log from its cursor: given no calls yet
+    IN_SERVICE = "in_service"    # at the head of the log: given calls, counted for Active
+    DOWN = "down"                # its agent stopped, or lost Asterisk
+
+
+class Node(Base):
+    """An Asterisk node as its agent sees it: its cursor in the change log, and its health.
+
+    cursor (cursor_txid, cursor_id): every row at or before it has been applied to this
+    node's Asterisk (committed after applying: a crash re-applies, never skips).
+    """
+
+    __tablename__ = "node"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    cursor_txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    cursor_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    state: Mapped[NodeState] = mapped_column(_enum(NodeState, "node_state"), default=NodeState.SYNCING)
+    # Written into the node's AstDB by its last full sync: the same token there means the
+    # Asterisk still holds what the cursor says (a wiped or new Asterisk has none).
+    sync_token: Mapped[str | None] = mapped_column(String(64))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    progress: Mapped[str | None] = mapped_column(String(200))  # a long sync's last step, for `pbx up`
+    refused: Mapped[str] = mapped_column(Text, default="{}")  # JSON: number id -> why this node has it not live

@@ -87,3 +87,11 @@ def test_the_web_ui_takes_its_key_and_cookie_flags_from_the_settings(tmp_path):
     assert app.config["SECRET_KEY"] == "from-settings"
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["DATABASE_URL"] == settings.database_url
+
+
+def test_the_node_name_names_this_nodes_cursor_in_the_change_log():
+    assert Settings.from_env({}).node_name == "node-1"
+    assert Settings.from_env({"PBX_NODE_NAME": "ast-b.2"}).node_name == "ast-b.2"
+    for bad in ("two words", "-x", "x" * 101, "a;b"):
+        with pytest.raises(SettingsError, match="PBX_NODE_NAME"):
+            Settings.from_env({"PBX_NODE_NAME": bad})

@@ -10,11 +10,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from pbx import demo
-from pbx.asterisk.outbox import close_batch, next_batch
+from pbx.asterisk.outbox import close_batch, cursor_of, load_node, next_batch
 from pbx.store.db import make_engine, make_session_factory, transaction
 from pbx.store.migrate import upgrade
 from pbx.store.models import PhoneNumber, User
 from webui import create_app
+
+NODE = "node-1"  # the one node the web tests pretend applies the change log
 
 PASSWORD = demo.PASSWORD
 ACME_ADMIN = "admin@acme.example"
@@ -115,9 +117,9 @@ def signed_in(app):
 def apply_outbox(factory) -> None:
     """What the controller does once Asterisk has taken the changes: Pending numbers become Active."""
     with transaction(factory) as session:
-        batch = next_batch(session)
+        batch = next_batch(session, cursor_of(load_node(session, NODE)))
         if batch:
-            close_batch(session, batch)
+            close_batch(session, NODE, batch)
 
 
 def fail_outbox(factory, error: str) -> None:
@@ -125,8 +127,8 @@ def fail_outbox(factory, error: str) -> None:
     from pbx.asterisk.outbox import note_failure
 
     with transaction(factory) as session:
-        batch = next_batch(session)
-        note_failure(session, batch, error)
+        batch = next_batch(session, cursor_of(load_node(session, NODE)))
+        note_failure(session, NODE, batch, error)
         for number in session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(batch.number_ids))):
             number.last_error = error
 
