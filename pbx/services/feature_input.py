@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pbx.services.errors import InvalidInput
+from pbx.validation import no_control_characters
 
 TARGET_KEYS = ("forward_always", "forward_busy", "forward_no_answer")
 FLAG_KEYS = ("voicemail", "hide_caller_id", "call_waiting", "dnd")
@@ -39,6 +40,8 @@ def parse_changes(raw: dict[str, Any]) -> dict[str, Any]:
     for key, value in raw.items():
         if key not in FEATURE_KEYS:
             raise InvalidInput(key, f"is not a feature; known features: {', '.join(FEATURE_KEYS)}")
+        if isinstance(value, str):
+            no_control_characters(value, key)  # "on\n" is refused, not read as "on"
         if key in FLAG_KEYS:
             changes[key] = parse_flag(key, value)
         elif key == "no_answer_seconds":
