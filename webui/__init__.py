@@ -15,7 +15,7 @@ from pbx.store.db import make_engine, make_session_factory
 from pbx.store.migrate import check_current
 from webui import errors
 from webui.access import home_url, login_manager
-from webui.ratelimit import MAX_FAILURES, WINDOW_S, SignInLimiter
+from webui.ratelimit import MAX_FAILURES, MAX_PER_ACCOUNT, MAX_PER_ADDRESS, WINDOW_S, SignInLimiter
 from webui.secret import secret_key
 from webui.store import WebState
 from webui.web_sessions import SessionRegistry
@@ -41,6 +41,8 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         WTF_CSRF_HEADERS=["X-CSRFToken"],
         SIGNIN_MAX_FAILURES=MAX_FAILURES,
         SIGNIN_WINDOW_S=WINDOW_S,
+        SIGNIN_MAX_PER_ADDRESS=MAX_PER_ADDRESS,
+        SIGNIN_MAX_PER_ACCOUNT=MAX_PER_ACCOUNT,
         PBX_POLL_MS=POLL_MS,
     )
     if test_config:
@@ -53,7 +55,8 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.extensions["pbx"] = WebState(
         sessions=factory,
         web_sessions=SessionRegistry(factory),
-        limiter=SignInLimiter(app.config["SIGNIN_MAX_FAILURES"], app.config["SIGNIN_WINDOW_S"]),
+        limiter=SignInLimiter(factory, app.config["SIGNIN_MAX_FAILURES"], app.config["SIGNIN_WINDOW_S"],
+                              app.config["SIGNIN_MAX_PER_ADDRESS"], app.config["SIGNIN_MAX_PER_ACCOUNT"]),
     )
     csrf.init_app(app)
     login_manager.init_app(app)
