@@ -6,6 +6,8 @@ flags from pbx's Settings (none given: `Settings.from_env()`); tests pass
 """
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Flask, redirect, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
@@ -57,6 +59,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         web_sessions=SessionRegistry(factory),
         limiter=SignInLimiter(factory, app.config["SIGNIN_MAX_FAILURES"], app.config["SIGNIN_WINDOW_S"],
                               app.config["SIGNIN_MAX_PER_ADDRESS"], app.config["SIGNIN_MAX_PER_ACCOUNT"]),
+        settings=dataclasses.replace(settings, database_url=app.config["DATABASE_URL"]),
     )
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -67,9 +70,9 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webui import api, api_actions, auth, operator, profile, telephony, users  # noqa: F401
+    from webui import api, api_actions, auth, health, operator, profile, telephony, users  # noqa: F401
 
-    for module in (auth, telephony, users, profile, operator, api):
+    for module in (auth, telephony, users, profile, operator, api, health):
         app.register_blueprint(module.bp)
 
 

@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
 from pbx.services.unit_of_work import unit_of_work as service_unit_of_work
+from pbx.settings import Settings
 from webui.ratelimit import SignInLimiter
 from webui.web_sessions import SessionRegistry
 
@@ -19,6 +20,7 @@ class WebState:
     sessions: sessionmaker[Session]
     web_sessions: SessionRegistry
     limiter: SignInLimiter
+    settings: Settings  # where Asterisk is, for /healthz
 
 
 def state() -> WebState:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine, delete, exists, or_, select, update
+from sqlalchemy import Engine, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from pbx.asterisk.live_state import handset_keys, number_keys
@@ -44,6 +44,16 @@ class Batch:
 
 def has_pending(session: Session) -> bool:
     return session.scalar(select(exists().where(OutboxEntry.applied_at.is_(None)))) or False
+
+
+def oldest_waiting_age(session: Session) -> timedelta | None:
+    """R46: how long the oldest change not yet applied to Asterisk has waited; None when none waits."""
+    oldest = session.scalar(select(func.min(OutboxEntry.created_at)).where(OutboxEntry.applied_at.is_(None)))
+    if oldest is None:
+        return None
+    if oldest.tzinfo is None:  # SQLite keeps no time zone: the store writes UTC
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    return max(timedelta(0), utcnow() - oldest)
 
 
 class WaitingProbe:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from pbx.asterisk.ami import AmiError
 from pbx.asterisk.local import AsteriskError
 from pbx.asterisk.provision import ProvisionError
-from pbx.cli import asterisk, features, store, system
+from pbx.cli import asterisk, features, health, store, system
 from pbx.services.errors import InvalidInput, PbxError
 from pbx.services.unit_of_work import refusal_for
 from pbx.store.migrate import SchemaNotCurrent
@@ -27,7 +27,7 @@ def cli() -> None:
 for command in (store.db, store.demo_command,
                 asterisk.render_command, asterisk.asterisk_group, asterisk.sync_command,
                 system.controller_command, system.web_command, system.up, system.down,
-                features.features_group):
+                features.features_group, health.health_command):
     cli.add_command(command)
 
 
