@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -52,7 +52,7 @@ def oldest_waiting_age(session: Session) -> timedelta | None:
     if oldest is None:
         return None
     if oldest.tzinfo is None:  # SQLite keeps no time zone: the store writes UTC
-        oldest = oldest.replace(tzinfo=timezone.utc)
+        oldest = oldest.replace(tzinfo=UTC)
     return max(timedelta(0), utcnow() - oldest)
 
 
