@@ -27,9 +27,19 @@ LABEL_MAX = 40
 NAME_MAX = 60
 
 
+def typed(value: str | None, field: str) -> str:
+    """What was typed, refused if it holds any control character (a trailing newline too), then stripped of spaces.
+
+    Control characters are refused before anything is stripped: "1234\n" is not quietly "1234".
+    """
+    raw = value or ""
+    no_control_characters(raw, field)
+    return raw.strip()
+
+
 def e164(value: str, field: str = "number") -> str:
     """An E.164 number, written +<country code><number> with no spaces."""
-    raw = (value or "").strip()
+    raw = typed(value, field)
     compact = re.sub(r"[ ()-]", "", raw)
     if not E164_RE.fullmatch(compact):
         raise InvalidInput(field, f"{raw!r} is not a phone number in international format, e.g. +442079460000")
@@ -43,7 +53,7 @@ def e164(value: str, field: str = "number") -> str:
 
 
 def extension(value: str, field: str = "extension") -> str:
-    raw = (value or "").strip()
+    raw = typed(value, field)
     if not EXTENSION_RE.fullmatch(raw):
         raise InvalidInput(field, f"{raw!r} is not an extension: use 2 to 8 digits")
     if raw in EMERGENCY_NUMBERS:
@@ -53,23 +63,21 @@ def extension(value: str, field: str = "extension") -> str:
 
 def phone_id(value: str, field: str = "phone_id") -> str:
     """A handset's Phone ID: also its SIP user name, so only SIP- and config-safe characters."""
-    raw = (value or "").strip()
+    raw = typed(value, field)
     if not PHONE_ID_RE.fullmatch(raw) or raw.lower().startswith("pbx-"):
         raise InvalidInput(field, f"{raw!r} is not a phone ID: use letters, digits, '.', '_' or '-' "
                                   "(up to 40, not starting with 'pbx-')")
     return raw
 
 
-def _no_control_characters(raw: str, field: str) -> None:
+def no_control_characters(raw: str, field: str) -> None:
     if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in raw):
         raise InvalidInput(field, "must not contain control characters or line breaks")
 
 
 def text(value: str | None, field: str, max_length: int, required: bool = False) -> str:
     """Free text such as a person's or a site's name: any printable characters."""
-    raw = value or ""
-    _no_control_characters(raw, field)
-    clean = raw.strip()
+    clean = typed(value, field)
     if required and not clean:
         raise InvalidInput(field, "is required")
     if len(clean) > max_length:
@@ -83,8 +91,7 @@ def label_part(value: str | None, field: str) -> str:
 
 
 def email(value: str, field: str = "email") -> str:
-    raw = (value or "").strip()
-    _no_control_characters(raw, field)
+    raw = typed(value, field)
     try:
         return validate_email(raw, check_deliverability=False).normalized
     except EmailNotValidError as error:
@@ -92,7 +99,7 @@ def email(value: str, field: str = "email") -> str:
 
 
 def pin_digits(value: str, field: str = "pin") -> str:
-    raw = (value or "").strip()
+    raw = typed(value, field)
     if not PIN_RE.fullmatch(raw):
         raise InvalidInput(field, "a PIN is 4 to 8 digits")
     return raw
@@ -100,7 +107,7 @@ def pin_digits(value: str, field: str = "pin") -> str:
 
 def dial_target(value: str, field: str) -> str:
     """Where a call may be sent: an E.164 number or an extension."""
-    raw = re.sub(r"[ ()-]", "", (value or "").strip())
+    raw = re.sub(r"[ ()-]", "", typed(value, field))
     if raw.startswith("+"):
         return e164(raw, field)
     if raw in EMERGENCY_NUMBERS:

@@ -220,3 +220,22 @@ def test_a_store_migrated_by_newer_code_is_refused(state):
     error = assert_one_line_error(run_pbx(["features", "show", ALICE], state), 1)
 
     assert "newer than this code (revision 9999" in error
+
+
+def test_r40_features_reset_code_unlocks_the_authorization_code(state):
+    from sqlalchemy import select, update
+
+    from pbx.store import PhoneNumber, make_engine, make_session_factory, transaction
+
+    engine = make_engine(f"sqlite:///{state / 'pbx.db'}")
+    with transaction(make_session_factory(engine)) as session:
+        session.execute(update(PhoneNumber).where(PhoneNumber.e164 == ALICE).values(failed_code_count=3,
+                                                                                     code_locked=True))
+    result = run_pbx(["features", "reset-code", ALICE], state)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"the authorization code of {ALICE} is unlocked"
+    with transaction(make_session_factory(engine)) as session:
+        row = session.scalar(select(PhoneNumber).where(PhoneNumber.e164 == ALICE))
+        assert (row.failed_code_count, row.code_locked) == (0, False)
+    engine.dispose()

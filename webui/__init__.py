@@ -6,6 +6,8 @@ flags from pbx's Settings (none given: `Settings.from_env()`); tests pass
 """
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Flask, redirect, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
@@ -15,7 +17,7 @@ from pbx.store.db import make_engine, make_session_factory
 from pbx.store.migrate import check_current
 from webui import errors
 from webui.access import home_url, login_manager
-from webui.ratelimit import MAX_FAILURES, WINDOW_S, SignInLimiter
+from webui.ratelimit import MAX_FAILURES, MAX_PER_ACCOUNT, MAX_PER_ADDRESS, WINDOW_S, SignInLimiter
 from webui.secret import secret_key
 from webui.store import WebState
 from webui.web_sessions import SessionRegistry
@@ -41,6 +43,8 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         WTF_CSRF_HEADERS=["X-CSRFToken"],
         SIGNIN_MAX_FAILURES=MAX_FAILURES,
         SIGNIN_WINDOW_S=WINDOW_S,
+        SIGNIN_MAX_PER_ADDRESS=MAX_PER_ADDRESS,
+        SIGNIN_MAX_PER_ACCOUNT=MAX_PER_ACCOUNT,
         PBX_POLL_MS=POLL_MS,
     )
     if test_config:
@@ -53,7 +57,9 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.extensions["pbx"] = WebState(
         sessions=factory,
         web_sessions=SessionRegistry(factory),
-        limiter=SignInLimiter(app.config["SIGNIN_MAX_FAILURES"], app.config["SIGNIN_WINDOW_S"]),
+        limiter=SignInLimiter(factory, app.config["SIGNIN_MAX_FAILURES"], app.config["SIGNIN_WINDOW_S"],
+                              app.config["SIGNIN_MAX_PER_ADDRESS"], app.config["SIGNIN_MAX_PER_ACCOUNT"]),
+        settings=dataclasses.replace(settings, database_url=app.config["DATABASE_URL"]),
     )
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -64,9 +70,9 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webui import api, api_actions, auth, operator, profile, telephony, users  # noqa: F401
+    from webui import api, api_actions, auth, health, operator, profile, telephony, users  # noqa: F401
 
-    for module in (auth, telephony, users, profile, operator, api):
+    for module in (auth, telephony, users, profile, operator, api, health):
         app.register_blueprint(module.bp)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from pbx.services import assignment, handsets, pins
+from pbx.services import assignment, authorization_code, handsets, pins
 from pbx.services.features import features_dict, update_features
 from webui.access import ADMIN, USER, current_actor, roles_required
 from webui.api import bp
@@ -60,6 +60,15 @@ def reset_pin(number_id: int):
         number = pins.reset_pin(db, current_actor(), number_id)
         return _answer(number, f"The PIN of {number.e164} is reset to its default PIN {number.default_pin} "
                                "and unlocked")
+
+
+@bp.post("/numbers/<int:number_id>/authorization-code-reset")
+@roles_required(ADMIN)
+def unlock_code(number_id: int):
+    """R40: a code locked by three wrong attempts opens again; the code is unchanged."""
+    with unit_of_work() as db:
+        number = code_lock.unlock_code(db, current_actor(), number_id)
+        return _answer(number, f"The authorization code of {number.e164} is unlocked")
 
 
 @bp.put("/numbers/<int:number_id>/handset")

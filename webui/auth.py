@@ -8,6 +8,7 @@ from pbx.services import directory
 from pbx.services.passwords import hash_secret, verify_secret
 from webui.access import WebUser, current_sid, home_url
 from webui.forms import SignInForm
+from webui.ratelimit import Blocked, Scope
 from webui.store import state, unit_of_work
 
 bp = Blueprint("auth", __name__)
@@ -42,11 +43,9 @@ def sign_in_post():
     password = form.password.data or ""
     ip = request.remote_addr or "-"
     limiter = state().limiter
-    wait = limiter.retry_after(email, ip)
-    if wait:
-        minutes = max(1, round(wait / 60))
-        return _again(form, f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
-                      429)
+    blocked = limiter.blocked(email, ip)
+    if blocked:  # even the right password, while blocked
+        return _again(form, _too_many(blocked), 429)
     with unit_of_work() as db:
         user = directory.find_user_by_email(db, email)
         ok = verify_secret(user.password_hash if user else _DUMMY_HASH, password) and user is not None
@@ -59,6 +58,13 @@ def sign_in_post():
         return _again(form, WRONG, 400)
     limiter.succeeded(email, ip)
     return redirect(_safe_next(form.next.data) or home_url(current_user.role))
+
+
+def _too_many(blocked: Blocked) -> str:
+    """Which limit was hit, in words that never tell whether the e-mail address has an account."""
+    minutes = max(1, round(blocked.retry_after_s / 60))
+    where = "from your address" if blocked.scope is Scope.ADDRESS else "for this account"
+    return f"Too many failed sign-ins {where}. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
 
 
 def _again(form: SignInForm, error: str | None, status: int):

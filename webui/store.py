@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
-from pbx.store.db import transaction
+from pbx.services.unit_of_work import unit_of_work as service_unit_of_work
+from pbx.settings import Settings
 from webui.ratelimit import SignInLimiter
 from webui.web_sessions import SessionRegistry
 
@@ -19,6 +20,7 @@ class WebState:
     sessions: sessionmaker[Session]
     web_sessions: SessionRegistry
     limiter: SignInLimiter
+    settings: Settings  # where Asterisk is, for /healthz
 
 
 def state() -> WebState:
@@ -26,5 +28,6 @@ def state() -> WebState:
 
 
 def unit_of_work() -> AbstractContextManager[Session]:
-    """Committed when the block ends, rolled back when a service refuses."""
-    return transaction(state().sessions)
+    """Committed when the block ends, rolled back when a service refuses; a rule broken by a change made
+    at the same moment is refused like any other (pbx.services.unit_of_work)."""
+    return service_unit_of_work(state().sessions)

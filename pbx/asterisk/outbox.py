@@ -147,6 +147,21 @@ def behind(session: Session, node: Node) -> int:
 
 
 # -- reading ------------------------------------------------------------------------------
+def oldest_waiting_age(session: Session) -> timedelta | None:
+    """R46: how long the oldest change some live node has not applied yet has waited; None when none.
+
+    Live nodes are those seen within the heartbeat window; with none, no change can be applied, so the
+    oldest change after any node's cursor counts (no agent at all shows as a growing lag)."""
+    seen = utcnow() - HEARTBEAT_WINDOW
+    nodes = [n for n in session.scalars(select(Node)) if _aware(n.last_seen_at) >= seen] \
+        or list(session.scalars(select(Node)))
+    cursor = min((cursor_of(n) for n in nodes), default=(0, 0))
+    oldest = session.scalar(select(func.min(OutboxEntry.created_at)).where(_after(session, cursor)))
+    if oldest is None:
+        return None
+    return max(timedelta(0), utcnow() - _aware(oldest))
+
+
 class WaitingProbe:
     """The agent's idle poll, 200 times a second: is a row waiting after this cursor?
 

@@ -13,7 +13,7 @@ import click
 
 from pbx import validation
 from pbx.cli.app import App, pass_app
-from pbx.services import features
+from pbx.services import code_lock, features
 from pbx.services.actor import Actor
 from pbx.services.feature_input import FEATURE_KEYS, parse_assignments
 from pbx.services.lookup import get_number_by_e164
@@ -55,3 +55,16 @@ def set_(app: App, number: str, assignments: tuple[str, ...]) -> None:
         session.flush()
         shown = features.features_dict(found)
     click.echo(json.dumps(shown, indent=2))  # only once committed
+
+
+@features_group.command("reset-code")
+@click.argument("number")
+@pass_app
+def reset_code(app: App, number: str) -> None:
+    """R40: unlock NUMBER's authorization code after three wrong codes (the code itself is unchanged)."""
+    e164 = validation.e164(number, "number")
+    actor = Actor.system(ACTOR)
+    with transaction(app.factory) as session:
+        found = get_number_by_e164(session, actor, e164)
+        code_lock.unlock_code(session, actor, found.id)
+    click.echo(f"the authorization code of {e164} is unlocked")

@@ -8,13 +8,14 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from pbx.asterisk.ami import AmiError
 from pbx.asterisk.local import AsteriskError
 from pbx.asterisk.provision import ProvisionError
-from pbx.cli import asterisk, features, store, system
+from pbx.cli import asterisk, features, health, store, system
 from pbx.services.errors import InvalidInput, PbxError
+from pbx.services.unit_of_work import refusal_for
 from pbx.store.migrate import SchemaNotCurrent
 
 
@@ -26,7 +27,7 @@ def cli() -> None:
 for command in (store.db, store.demo_command,
                 asterisk.render_command, asterisk.asterisk_group, asterisk.sync_command,
                 system.controller_command, system.web_command, system.up, system.down,
-                features.features_group):
+                features.features_group, health.health_command):
     cli.add_command(command)
 
 
@@ -46,6 +47,9 @@ def main() -> None:
         _fail(error.message, 1)
     except (ProvisionError, AsteriskError, AmiError, ValueError) as error:
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__, 1)
+    except IntegrityError as error:  # a rule broken by a change made at the same moment
+        refusal = refusal_for(error)
+        _fail(refusal.message if refusal else f"the store refused the change: {str(error.orig).splitlines()[0]}", 1)
     except SQLAlchemyError as error:
         _fail(f"the store could not be used: {str(error.orig if hasattr(error, 'orig') else error).splitlines()[0]}", 1)
     except OSError as error:

@@ -11,6 +11,7 @@ from typing import Any
 from pbx.feature_table import BY_KEY, FEATURES, Feature, Kind
 from pbx.services.errors import FieldErrors, InvalidInput
 from pbx.store.feature_columns import related
+from pbx.validation import no_control_characters
 
 FEATURE_KEYS = tuple(f.key for f in FEATURES)
 _TRUE = {"on", "yes", "true", "1"}
@@ -59,6 +60,8 @@ def parse_each(raw: dict[str, Any]) -> tuple[dict[str, Any], list[InvalidInput]]
         try:
             if key not in BY_KEY:
                 raise InvalidInput(key, f"is not a feature; known features: {', '.join(FEATURE_KEYS)}")
+            if isinstance(value, str):
+                no_control_characters(value, key)  # "on\n" is refused, not read as "on"
             changes[key] = parse_value(BY_KEY[key], value)
         except InvalidInput as error:
             errors.append(error)

@@ -12,7 +12,7 @@ from pbx.services.actor import Actor
 from pbx.services.errors import Conflict, InvalidInput, RuleBroken
 from pbx.services.lookup import get_number, get_occupier, get_site
 from pbx.services.passwords import hash_secret
-from pbx.services.pin_policy import random_default_pin
+from pbx.services.pin_policy import check_default_pin, random_default_pin
 from pbx.store.models import (
     Handset, NumberFeatures, NumberStatus, Occupier, Operator, OutboxKind, PhoneNumber, Role, Site, User,
 )
@@ -82,6 +82,7 @@ def create_user(session: Session, actor: Actor, operator: Operator, occupier: Oc
     first = checks.run(validation.text, first_name, "first_name", validation.NAME_MAX, True)
     last = checks.run(validation.text, last_name, "last_name", validation.NAME_MAX, True)
     clean_email = checks.run(validation.email, email)
+    checks.run(validation.no_control_characters, password or "", "password")
     if len(password or "") < MIN_PASSWORD_LENGTH:
         checks.refuse(InvalidInput("password", f"use at least {MIN_PASSWORD_LENGTH} characters"))
     if (role is Role.OPERATOR_ADMIN) != (occupier is None):
@@ -109,6 +110,8 @@ def allocate_number(session: Session, actor: Actor, occupier_id: int, site_id: i
     number_text = checks.run(validation.e164, e164)
     ext = checks.run(validation.extension, extension)
     pin = checks.run(validation.pin_digits, default_pin, "default_pin") if default_pin else random_default_pin()
+    if default_pin and pin:
+        checks.run(check_default_pin, pin, ext or "")  # R19
     checks.done()
     if session.scalar(select(PhoneNumber).where(PhoneNumber.e164 == number_text)):
         raise Conflict(f"{number_text} is already allocated")

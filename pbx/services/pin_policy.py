@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 
-from pbx.services.errors import RuleBroken
+from pbx.services.errors import InvalidInput, RuleBroken
 
 MIN_LENGTH = 4
 MAX_LENGTH = 8
@@ -23,6 +23,17 @@ def random_default_pin() -> str:
         pin = "".join(secrets.choice("0123456789") for _ in range(DEFAULT_LENGTH))
         if not is_trivial(pin):
             return pin
+
+
+def check_default_pin(pin: str, extension: str, field: str = "default_pin") -> None:
+    """R19 for the default PIN the operator chooses: digits only, 4 to 8 long, not trivially guessable
+    (1234, 1111), not the extension. Refused beside its field, with the other fields of the form."""
+    if not pin.isdigit() or not MIN_LENGTH <= len(pin) <= MAX_LENGTH:
+        raise InvalidInput(field, f"a PIN is {MIN_LENGTH} to {MAX_LENGTH} digits")
+    if pin == extension:
+        raise InvalidInput(field, "the PIN cannot be the extension")
+    if is_trivial(pin):
+        raise InvalidInput(field, "that PIN is too easy to guess, like 1234 or 1111")
 
 
 def check_custom_pin(pin: str, *, default_pin: str, extension: str) -> None:

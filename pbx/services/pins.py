@@ -10,14 +10,14 @@ from enum import Enum
 
 from sqlalchemy.orm import Session
 
-from pbx.services import audit
+from pbx.services import attempts, audit
 from pbx.services.actor import Actor
 from pbx.services.guards import number_to_act_on
 from pbx.services.passwords import hash_secret, verify_secret
 from pbx.services.pin_policy import check_custom_pin
 from pbx.store.models import PhoneNumber
 
-MAX_FAILED_ATTEMPTS = 3
+MAX_FAILED_ATTEMPTS = attempts.MAX_FAILED_ATTEMPTS
 
 
 class PinCheck(str, Enum):
@@ -28,22 +28,17 @@ class PinCheck(str, Enum):
 
 
 def check_pin(session: Session, actor: Actor, number: PhoneNumber, pin: str) -> PinCheck:
-    """R16-R18. The caller (ARI) must hold a row lock or a transaction on the number."""
-    if number.pin_locked:
+    """R16-R18, R40: the attempt is counted (under the number's write lock) before the PIN is verified."""
+    if not attempts.begin_attempt(session, attempts.PIN, number):
         audit.record(session, actor, "pin.attempt", number=number, result="locked")
         return PinCheck.LOCKED
     if number.custom_pin_hash is None:
         ok, result = pin == number.default_pin, PinCheck.MUST_CHANGE
     else:
         ok, result = verify_secret(number.custom_pin_hash, pin), PinCheck.OK
-    if ok:
-        number.failed_pin_count = 0
-    else:
-        number.failed_pin_count += 1
-        result = PinCheck.WRONG
-        if number.failed_pin_count >= MAX_FAILED_ATTEMPTS:
-            number.pin_locked = True
-            result = PinCheck.LOCKED
+    outcome = attempts.end_attempt(session, attempts.PIN, number, ok)
+    if outcome is not attempts.Outcome.RIGHT:
+        result = PinCheck.LOCKED if outcome is attempts.Outcome.LOCKED else PinCheck.WRONG
     audit.record(session, actor, "pin.attempt", number=number, result=result.value)
     return result
 
@@ -60,7 +55,6 @@ def reset_pin(session: Session, actor: Actor, number_id: int) -> PhoneNumber:
     """R14: back to the default PIN, unlocked."""
     number = number_to_act_on(session, actor, number_id, what="reset a PIN")
     number.custom_pin_hash = None
-    number.failed_pin_count = 0
-    number.pin_locked = False
+    attempts.reset(session, attempts.PIN, number)
     audit.record(session, actor, "pin.reset", number=number)
     return number

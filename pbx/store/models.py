@@ -141,6 +141,7 @@ class PhoneNumber(Base):
     __table_args__ = (
         UniqueConstraint("occupier_id", "extension", name="uq_extension_per_occupier"),
         CheckConstraint("failed_pin_count >= 0", name="failed_pin_count_not_negative"),
+        CheckConstraint("failed_code_count >= 0", name="failed_code_count_not_negative"),
         # R5: one main number per occupier at each site.
         Index("uq_main_number_per_occupier_site", "occupier_id", "site_id", unique=True,
               sqlite_where=text("is_main"), postgresql_where=text("is_main")),
@@ -160,6 +161,9 @@ class PhoneNumber(Base):
     custom_pin_hash: Mapped[str | None] = mapped_column(String(200))
     failed_pin_count: Mapped[int] = mapped_column(Integer, default=0)
     pin_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # R40: wrong authorization codes in a row, and the lock they lead to (the code's hash is a feature).
+    failed_code_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    code_locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # One number per user: the unique constraint is the rule.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), unique=True)
     label_first: Mapped[str] = mapped_column(String(40), default="")
@@ -246,6 +250,21 @@ class WebSession(Base):
     seen: Mapped[float] = mapped_column(Float)
 
 
+class SignInFailure(Base):
+    """A failed sign-in, counted per address, per account and per pair across processes (webui.ratelimit).
+
+    `key` is a hash ("address:<ip>", "account:<e-mail>", ...): e-mails people mistype, or
+    passwords typed into the e-mail field, are not kept readable.
+    """
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch
+
+
 class OutboxKind(str, enum.Enum):
     NUMBER = "number"        # a number's live state (AstDB): features, login, labels
     HANDSET = "handset"      # a handset's live state (which number is logged in)
@@ -270,7 +289,7 @@ class OutboxEntry(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # PostgreSQL: pg_current_xact_id() as a bigint (migration 0003_changelog); SQLite: NULL.
+    # PostgreSQL: pg_current_xact_id() as a bigint (migration 0003); SQLite: NULL.
     txid: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     kind: Mapped[OutboxKind] = mapped_column(_enum(OutboxKind, "outbox_kind"))

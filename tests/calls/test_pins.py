@@ -90,3 +90,22 @@ def test_r18_a_locked_pin_does_not_sign_in_to_a_handset_either(world, asterisk, 
     assert world.call_from_handset(desk, "*11", dtmf=f"204#{NEW_PIN}#", hold=ENDED_BY_PBX_S).ok
 
     assert number_row(world, free["number"]).handset is None
+
+
+def test_r40_wrong_pins_keyed_in_calls_at_the_same_moment_all_count(world, asterisk, stasis_app):
+    free = world.number(extension="204", occupier="Acme Ltd")
+    set_custom_pin(world, free["number"], NEW_PIN)
+    # Five handsets at Old Street key a wrong PIN for 204 at once: its colleagues' voicemail access
+    # (*98, the occupier's reach) and the free desks' hot desk (*11, the site's reach).
+    calls = [(desk, "*98") for desk in ("desk-os-1", "desk-os-2", "desk-os-3")]
+    calls += [(desk, "*11") for desk in ("desk-os-5", "desk-os-6")]
+
+    started = [world.start_call_from_handset(desk, code, dtmf=f"204#{400000 + i}#", hold=HOLD_S)
+               for i, (desk, code) in enumerate(calls)]
+    results = [call.wait(ENDED_BY_PBX_S * 3) for call in started]
+
+    assert all(result.ok for result in results), results
+    row = number_row(world, free["number"])
+    assert (row.failed_pin_count, row.pin_locked) == (3, True)
+    assert sorted(e["result"] for e in audit(world, "pin.attempt", free["number"])) == [
+        "locked", "locked", "locked", "wrong", "wrong"]

@@ -55,3 +55,28 @@ def test_feature_input_parsing():
             parse_changes(parse_assignments(bad))
     with pytest.raises(InvalidInput):
         parse_assignments(["dnd"])
+
+
+@pytest.mark.parametrize("check, raw", [
+    (validation.e164, "+442079460000\n"), (validation.extension, "201\n"), (validation.phone_id, "desk-1\n"),
+    (validation.email, "alice@example.com\n"), (validation.pin_digits, "480915\n"),
+    (validation.dial_target, "201\n"), (validation.dial_target, "+447700900456\r"), (validation.extension, "\t201"),
+    (validation.pin_digits, "48\x000915"), (validation.email, "alice@example.com\x7f"),
+])
+def test_control_characters_are_refused_never_stripped(check, raw):
+    field = "destination" if check is validation.dial_target else "value"
+    with pytest.raises(InvalidInput) as refused:
+        check(raw, field)
+    assert "control characters" in refused.value.message
+
+
+def test_spaces_around_what_was_typed_are_still_forgiven():
+    assert validation.extension(" 201 ") == "201"
+    assert validation.email(" alice@example.com ") == "alice@example.com"
+
+
+def test_feature_values_with_control_characters_are_refused():
+    for raw in ({"dnd": "on\n"}, {"forward_always": "201\n"}, {"no_answer_seconds": "20\n"}):
+        with pytest.raises(InvalidInput) as refused:
+            parse_changes(raw)
+        assert "control characters" in refused.value.message

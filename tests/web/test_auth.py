@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from tests.web.conftest import ACME_ADMIN, ALICE, OPERATOR, csrf_token, sign_in
-from webui.ratelimit import SignInLimiter
+from webui import create_app
+from webui.ratelimit import MAX_FAILURES, MAX_PER_ACCOUNT, MAX_PER_ADDRESS, SignInLimiter
 
 
 def test_each_role_lands_on_its_own_home(signed_in):
@@ -37,15 +38,56 @@ def test_sign_in_is_rate_limited_per_email_and_address(app):
     assert sign_in(app.test_client(), ALICE).status_code == 302  # another e-mail is not blocked
 
 
-def test_rate_limit_window_slides():
+def test_rate_limit_window_slides(factory):
     now = [1000.0]
-    limiter = SignInLimiter(max_failures=2, window_s=60, clock=lambda: now[0])
+    limiter = SignInLimiter(factory, max_failures=2, window_s=60, clock=lambda: now[0])
     limiter.failed("a@x", "1.1.1.1")
     limiter.failed("A@X ", "1.1.1.1")
     assert limiter.retry_after("a@x", "1.1.1.1") == 61
     assert limiter.retry_after("a@x", "2.2.2.2") == 0
     now[0] += 61
     assert limiter.retry_after("a@x", "1.1.1.1") == 0
+
+
+def from_address(app, ip: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = ip
+    return client
+
+
+def test_sign_in_is_limited_per_address_across_many_emails(app):
+    guesser = from_address(app, "198.51.100.7")
+    for i in range(MAX_PER_ADDRESS):
+        assert sign_in(guesser, f"someone{i}@acme.example", "guess").status_code == 400
+
+    blocked = sign_in(guesser, ACME_ADMIN)  # the right password, from the spraying address
+
+    assert blocked.status_code == 429
+    assert "Too many failed sign-ins from your address" in blocked.get_data(as_text=True)
+    assert sign_in(from_address(app, "198.51.100.8"), ACME_ADMIN).status_code == 302
+
+
+def test_sign_in_is_limited_per_account_across_many_addresses(app):
+    for i in range(MAX_PER_ACCOUNT):
+        assert sign_in(from_address(app, f"203.0.113.{i}"), ACME_ADMIN, "guess").status_code == 400
+        assert sign_in(from_address(app, f"203.0.113.{i}"), "nobody@acme.example", "guess").status_code == 400
+
+    right = sign_in(from_address(app, "203.0.113.200"), ACME_ADMIN)
+    unknown = sign_in(from_address(app, "203.0.113.200"), "nobody@acme.example", "guess")
+
+    assert right.status_code == unknown.status_code == 429
+    said = [answer.get_data(as_text=True) for answer in (right, unknown)]
+    assert all("Too many failed sign-ins for this account" in page for page in said)
+    assert sign_in(from_address(app, "203.0.113.200"), ALICE).status_code == 302
+
+
+def test_sign_in_limits_hold_across_processes_and_restarts(app, store_url):
+    for _ in range(MAX_FAILURES):
+        assert sign_in(app.test_client(), ACME_ADMIN, "guess").status_code == 400
+
+    restarted = create_app({"DATABASE_URL": store_url, "SECRET_KEY": "test-secret-key"})
+
+    assert sign_in(restarted.test_client(), ACME_ADMIN).status_code == 429
 
 
 def test_sign_in_rotates_the_session_and_sign_out_ends_it(app):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pbx.asterisk.ari.channel import Call
 from pbx.services.actor import Actor
-from pbx.store.db import transaction
+from pbx.services.unit_of_work import unit_of_work
 
 T = TypeVar("T")
 
@@ -27,7 +27,7 @@ class Store:
         return await asyncio.to_thread(self._run, fn, *args)
 
     def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        with transaction(self.factory) as session:
+        with unit_of_work(self.factory) as session:
             return fn(session, *args)
 
 

@@ -32,7 +32,8 @@ class PinResult:
 def check_pin(session: Session, actor: Actor, number_id: int, pin: str, reach: Reach) -> PinResult:
     """R16-R18: a PIN keyed on this handset for a number within `reach` (the reach permits the attempt).
 
-    The number's row is locked (PostgreSQL) so attempts from calls at the same moment all count (R40).
+    Attempts from calls at the same moment all count (R40): pins.check_pin counts each one under the
+    number's write lock before verifying it, on SQLite as on PostgreSQL.
     """
     handset = handset_of(session, actor)
     number = session.scalar(

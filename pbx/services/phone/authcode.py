@@ -10,7 +10,7 @@ import phonenumbers
 from sqlalchemy.orm import Session
 
 from pbx.feature_table import AUTHORIZATION_CODE
-from pbx.services import audit
+from pbx.services import attempts, audit
 from pbx.services.actor import Actor
 from pbx.services.lookup import get_number
 from pbx.services.passwords import verify_secret
@@ -42,9 +42,19 @@ def authcode_needed(session: Session, actor: Actor, number_id: int, destination:
 
 
 def check_authcode(session: Session, actor: Actor, number_id: int, code: str, destination: str) -> bool:
-    """R22: the code keyed for a call from the handset's own number; every attempt audited."""
+    """R22, R40: the code keyed for a call from the handset's own number; every attempt audited.
+
+    Nothing keyed is no attempt; a keyed code is counted under the number's write lock before it
+    is verified, and the third wrong one in a row locks the code until an admin resets it.
+    """
     number = get_number(session, actor, number_id)
-    ok = bool(code) and verify_secret(_code_hash(number), code)
-    result = "ok" if ok else ("missing" if not code else "wrong")
+    if not code:
+        audit.record(session, actor, "authcode.attempt", number=number, result="missing", destination=destination)
+        return False
+    if attempts.begin_attempt(session, attempts.CODE, number):
+        outcome = attempts.end_attempt(session, attempts.CODE, number, verify_secret(_code_hash(number), code))
+    else:
+        outcome = attempts.Outcome.LOCKED
+    result = "ok" if outcome is attempts.Outcome.RIGHT else outcome.value
     audit.record(session, actor, "authcode.attempt", number=number, result=result, destination=destination)
-    return ok
+    return outcome is attempts.Outcome.RIGHT

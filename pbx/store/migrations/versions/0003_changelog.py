@@ -1,6 +1,6 @@
 """the outbox becomes the change log: per-node cursors, an order safe against late commits
 
-Revision ID: 0003_changelog
+Revision ID: 0003
 Revises: 0002
 
 outbox: + txid (PostgreSQL: the writer's transaction id, server default
@@ -13,7 +13,7 @@ which only wakes the agents up.
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0003_changelog"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
