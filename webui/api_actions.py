@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from pbx.services import assignment, authorization_code, handsets, pins
+from pbx.services import assignment, code_lock, handsets, pins
 from pbx.services.features import features_dict, update_features
 from webui.access import ADMIN, USER, current_actor, roles_required
 from webui.api import bp

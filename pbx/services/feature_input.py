@@ -61,7 +61,10 @@ def parse_each(raw: dict[str, Any]) -> tuple[dict[str, Any], list[InvalidInput]]
             if key not in BY_KEY:
                 raise InvalidInput(key, f"is not a feature; known features: {', '.join(FEATURE_KEYS)}")
             if isinstance(value, str):
-                no_control_characters(value, key)  # "on\n" is refused, not read as "on"
+                try:
+                    no_control_characters(value, key)  # "on\n" is refused, not read as "on"
+                except InvalidInput as error:
+                    raise refused(BY_KEY[key], error.reason) from None
             changes[key] = parse_value(BY_KEY[key], value)
         except InvalidInput as error:
             errors.append(error)

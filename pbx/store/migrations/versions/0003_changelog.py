@@ -35,7 +35,7 @@ def upgrade() -> None:
         batch_op.drop_column("applied_at")
         batch_op.drop_column("attempts")
         batch_op.drop_column("last_error")
-        batch_op.add_column(sa.Column("txid", sa.BigInteger(), nullable=not postgres,
+        batch_op.add_column(sa.Column("txid", sa.BigInteger(), nullable=True,
                                       server_default=sa.text(TXID_DEFAULT) if postgres else None))
         batch_op.create_index("ix_outbox_txid_id", ["txid", "id"], unique=False)
         batch_op.create_index("ix_outbox_created_at", ["created_at"], unique=False)
