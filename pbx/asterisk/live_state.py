@@ -5,6 +5,7 @@ applying a change is only DBPut: no delete, and no moment when a key is missing.
 """
 from __future__ import annotations
 
+from pbx.asterisk.routing import number_routes
 from pbx.asterisk.snapshot import HandsetView, NumberView, Snapshot
 
 FAMILY = "pbx"
@@ -23,8 +24,6 @@ def number_keys(number: NumberView) -> dict[str, str]:
         "ext": number.extension,
         "occ": str(number.occupier_id),
         "site": str(number.site_id),
-        # The context a call from this number, or forwarded by it, dials through.
-        "ctx": f"pbx-occ-{number.occupier_id}-site-{number.site_id}",
         "label": number.label,
         "handset": number.handset,
         "main_dest": number.main_destination if number.is_main else "",
@@ -44,7 +43,7 @@ def number_keys(number: NumberView) -> dict[str, str]:
     # The fields are validated tokens (digits, E.164, flags, a phone ID) with no comma; were
     # one there, it is dropped so no field shifts (the call then fails, never mis-routes).
     keys["call"] = ",".join(keys[k].replace(",", "") for k in CALL_FIELDS)
-    return {f"{prefix}/{key}": value for key, value in keys.items()}
+    return {f"{prefix}/{key}": value for key, value in keys.items()} | number_routes(number)
 
 
 def handset_keys(handset: HandsetView) -> dict[str, str]:

@@ -13,7 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from pbx.asterisk.ami import AmiError
 from pbx.asterisk.local import AsteriskError
 from pbx.asterisk.provision import ProvisionError
-from pbx.cli import asterisk, features, store, system
+from pbx.cli import asterisk, edge, features, store, system
+from pbx.edge.local import EdgeError
 from pbx.services.errors import InvalidInput, PbxError
 from pbx.store.migrate import SchemaNotCurrent
 
@@ -24,7 +25,7 @@ def cli() -> None:
 
 
 for command in (store.db, store.demo_command,
-                asterisk.render_command, asterisk.asterisk_group, asterisk.sync_command,
+                asterisk.render_command, asterisk.asterisk_group, asterisk.sync_command, edge.edge_group,
                 system.controller_command, system.web_command, system.up, system.down,
                 features.features_group):
     cli.add_command(command)
@@ -44,7 +45,7 @@ def main() -> None:
         _fail(error.message, 2)
     except (PbxError, SchemaNotCurrent) as error:
         _fail(error.message, 1)
-    except (ProvisionError, AsteriskError, AmiError, ValueError) as error:
+    except (ProvisionError, AsteriskError, AmiError, EdgeError, ValueError) as error:
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__, 1)
     except SQLAlchemyError as error:
         _fail(f"the store could not be used: {str(error.orig if hasattr(error, 'orig') else error).splitlines()[0]}", 1)

@@ -15,6 +15,11 @@ from pbx.settings import AsteriskPorts, Settings
 
 TEST_INSTANCE = "test"
 TEST_PORTS = {"sip": 15060, "ami": 15038, "http": 18088, "trunk_outbound": 15098}
+# The addresses of the test system: the edge (where handsets register and the carrier
+# sends), the node (Asterisk's SIP) and the carrier, each PBX_TEST_<NAME> overridable so
+# several runs co-exist on one machine (e.g. 127.0.2.101, 127.0.2.1, 127.0.2.201).
+TEST_ADDRESSES = {"edge_host": "127.0.0.1", "node_sip_host": "127.0.1.1", "carrier_host": "127.0.0.3"}
+TEST_EDGE_PORTS = {"edge_sip": 15160, "edge_trunk": 15180}
 HANGUP_WAIT_S = 5.0
 _RELOADS = (  # (file name pattern, CLI reload command)
     (re.compile(r"^pjsip.*\.conf$"), "module reload res_pjsip.so"),
@@ -33,9 +38,18 @@ def settings_for_tests(state_dir: Path) -> Settings:
     base = Settings.from_env()
     ports = {name: int(os.environ.get(f"PBX_TEST_{name.upper()}_PORT", default))
              for name, default in TEST_PORTS.items()}
+    edge_ports = {name: int(os.environ.get(f"PBX_TEST_{name.upper()}_PORT", default))
+                  for name, default in TEST_EDGE_PORTS.items()}
+    address = {name: os.environ.get(f"PBX_TEST_{name.upper()}", default) for name, default in TEST_ADDRESSES.items()}
+    instance = os.environ.get("PBX_TEST_INSTANCE", TEST_INSTANCE)
     return dataclasses.replace(
         base, state_dir=state_dir, database_url=f"sqlite:///{state_dir / 'pbx.db'}",
-        instance=os.environ.get("PBX_TEST_INSTANCE", TEST_INSTANCE), ports=AsteriskPorts(**ports))
+        instance=instance, ports=AsteriskPorts(**ports),
+        edge_hosts=(address["edge_host"],), node_sip_host=address["node_sip_host"],
+        trunk_host=address["carrier_host"], edge_sip_port=edge_ports["edge_sip"],
+        edge_trunk_port=edge_ports["edge_trunk"],
+        # Unix socket paths are short: the edges' folders are not under pytest's tmp.
+        edge_runtime_dir=Path(f"/tmp/pbx-edge-{os.getuid()}"))
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -46,7 +60,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "PBX_SIP_PORT": str(settings.ports.sip), "PBX_AMI_PORT": str(settings.ports.ami),
         "PBX_HTTP_PORT": str(settings.ports.http),
         "PBX_TRUNK_OUTBOUND_PORT": str(settings.ports.trunk_outbound),
-        "PBX_TRUNK_SECRET": settings.trunk_secret,
+        "PBX_TRUNK_HOST": settings.trunk_host, "PBX_TRUNK_NAME": settings.trunk_name,
+        "PBX_EDGE_HOSTS": ",".join(settings.edge_hosts), "PBX_EDGE_SIP_PORT": str(settings.edge_sip_port),
+        "PBX_EDGE_TRUNK_PORT": str(settings.edge_trunk_port), "PBX_NODE_SIP_HOST": settings.node_sip_host,
+        "PBX_EDGE_RUNTIME_DIR": str(settings.edge_dir),
     }
 
 
