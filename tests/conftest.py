@@ -17,7 +17,7 @@ import pytest
 from pbx.asterisk.local import LocalAsterisk
 from pbx.asterisk.render import render
 from pbx.asterisk.snapshot import Snapshot
-from pbx.edge.system import edges_down, edges_up, wait_linked
+from pbx.edge.system import edges_down, edges_up, local_edges, wait_linked
 from pbx.store.migrate import upgrade
 from pbx.settings import Settings
 from tests.sip import sipp
@@ -51,7 +51,7 @@ def asterisk(asterisk_settings, tmp_path_factory) -> AsteriskUnderTest:
         edges_down(asterisk_settings)
         local.down()
         pytest.fail(f"the test Asterisk or its edge could not be started: {error}", pytrace=False)
-    yield AsteriskUnderTest(local)
+    yield AsteriskUnderTest(local, local_edges(asterisk_settings))
     sipp.kill_all()
     edges_down(asterisk_settings)
     local.down()

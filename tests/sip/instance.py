@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from pbx.asterisk.local import LocalAsterisk
+from pbx.edge.local import LocalEdge
 from pbx.settings import AsteriskPorts, Settings
 
 TEST_INSTANCE = "test"
@@ -21,6 +22,7 @@ TEST_PORTS = {"sip": 15060, "ami": 15038, "http": 18088, "trunk_outbound": 15098
 TEST_ADDRESSES = {"edge_host": "127.0.0.1", "node_sip_host": "127.0.1.1", "carrier_host": "127.0.0.3"}
 TEST_EDGE_PORTS = {"edge_sip": 15160, "edge_trunk": 15180}
 HANGUP_WAIT_S = 5.0
+EDGE_DRAIN_S = 10.0  # the edge's tm timer (3 s) for a BYE/CANCEL nobody answers, with margin
 _RELOADS = (  # (file name pattern, CLI reload command)
     (re.compile(r"^pjsip.*\.conf$"), "module reload res_pjsip.so"),
     (re.compile(r"^(extensions.*|pbx)\.conf$"), "dialplan reload"),
@@ -70,9 +72,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
 class AsteriskUnderTest:
     """A running LocalAsterisk plus test conveniences."""
 
-    def __init__(self, local: LocalAsterisk):
+    def __init__(self, local: LocalAsterisk, edges: list[LocalEdge] | None = None):
         self.local = local
         self.settings = local.settings
+        self.edges = edges or []
 
     def command(self, cli_cmd: str) -> str:
         return self.local.command(cli_cmd)
@@ -120,3 +123,16 @@ class AsteriskUnderTest:
         deadline = time.monotonic() + HANGUP_WAIT_S
         while self.channel_count() and time.monotonic() < deadline:
             time.sleep(0.05)
+        # The edge counts a handset busy while it has a dialog (cluster-wide call waiting):
+        # a call whose handset is gone ends there only when its BYE or CANCEL times out.
+        deadline = time.monotonic() + EDGE_DRAIN_S
+        while self.edge_dialogs() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def edge_dialogs(self) -> int:
+        """Dialogs the edges still track (ringing or answered)."""
+        total = 0
+        for edge in self.edges:
+            stats = edge.rpc("dlg.stats_active")
+            total += int(stats.get("all", 0)) if isinstance(stats, dict) else 0
+        return total
