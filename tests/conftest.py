@@ -18,8 +18,8 @@ from pbx.asterisk.local import LocalAsterisk
 from pbx.asterisk.render import render
 from pbx.asterisk.snapshot import Snapshot
 from pbx.edge.system import edges_down, edges_up, local_edges, wait_linked
-from pbx.store.migrate import upgrade
 from pbx.settings import Settings
+from pbx.store.migrate import upgrade
 from tests.sip import sipp
 from tests.sip.instance import AsteriskUnderTest, settings_for_tests
 

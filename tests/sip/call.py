@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pbx.settings import Settings
+
 from .dtmf import duration_ms, write_dtmf_pcap
 from .handset import edge_address, edge_trunk_address
 from .messages import SipMessage, final_status

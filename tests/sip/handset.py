@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from pbx.settings import Settings
+
 from .messages import Invite, received_invites
 from .sipp import SippError, SippProcess, free_udp_port, render_scenario, wait_udp_bound, work_dir
 
@@ -44,7 +45,7 @@ class SippUas:
         self.uas: SippProcess | None = None
         self.exit_code: int | None = None
 
-    def start(self) -> "SippUas":
+    def start(self) -> SippUas:
         scenario = render_scenario(MODES[self.mode], self.dir / f"{self.mode}.xml", values={
             "HOLD_MS": str(int(self.hold * 1000)), "RING_MS": str(int(self.ring * 1000))})
         self.uas = SippProcess("uas", scenario, ["-m", str(self.calls)], port=self.port,
@@ -76,7 +77,7 @@ class SippUas:
         if self.uas is not None:
             self.uas.kill()
 
-    def __enter__(self) -> "SippUas":
+    def __enter__(self) -> SippUas:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -122,7 +123,7 @@ class Handset(SippUas):
                                      f"responses {statuses})\n{run.diagnostics()}")
         self.registered = expires > 0
 
-    def start(self) -> "Handset":
+    def start(self) -> Handset:
         if self.register_on_start:
             self.register()
         super().start()
