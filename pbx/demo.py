@@ -125,7 +125,8 @@ def _settle(number: PhoneNumber) -> None:
 
 def describe(session: Session, settings: Settings) -> dict[str, Any]:
     """The JSON that scripts, tests and benchmarks read instead of hard-coding values."""
-    sip = {"host": settings.asterisk_host, "port": settings.ports.sip}
+    # Handsets and the carrier talk to the SIP edge, never to Asterisk (docs/edge.md).
+    sip = {"host": settings.edge_hosts[0], "port": settings.edge_sip_port}
     logins = [
         {"email": u.email, "password": PASSWORD, "role": u.role.value,
          "occupier": u.occupier.name if u.occupier else None, "name": u.full_name,
@@ -154,7 +155,10 @@ def describe(session: Session, settings: Settings) -> dict[str, Any]:
         "web": {"url": f"http://{settings.web_host}:{settings.web_port}"},
         "sip": sip,
         "trunk": {
-            "inbound": {**sip, "headers": {settings.trunk_header: settings.trunk_secret}},
+            # Send from `source` (the edge knows the carrier by it) to the edge's trunk port.
+            "inbound": {"host": settings.edge_hosts[0], "port": settings.edge_trunk_port,
+                        "source": settings.trunk_host, "headers": {}},
+            # Where the edge sends our outgoing calls (from its trunk port).
             "outbound": {"host": settings.trunk_host, "port": settings.ports.trunk_outbound},
         },
         "ami": {"host": settings.asterisk_host, "port": settings.ports.ami},

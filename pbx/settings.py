@@ -19,6 +19,14 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCALHOST = "127.0.0.1"
+# One machine: the edge on 127.0.0.1 (where handsets register), the node on 127.0.1.1 and
+# the carrier on 127.0.0.3 -- three addresses, so the edge can tell them apart by source.
+DEFAULT_NODE_SIP_HOST = "127.0.1.1"
+DEFAULT_CARRIER = "127.0.0.3"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
+_EDGE_SECRET = re.compile(r"[A-Za-z0-9]{16,64}")
 DEFAULT_SMTP_PORT = 25
 DEFAULT_SENDER = "voicemail@localhost"
 SMTP_TIMEOUT_S = 10.0
@@ -78,10 +86,21 @@ class Settings:
     ami_secret: str = "pbx-ami-secret"
     ari_user: str = "pbx"
     ari_password: str = "pbx-ari-secret"
-    # A caller from the trunk is recognised by this header (handsets share 127.0.0.1).
-    trunk_header: str = "X-PBX-Trunk"
-    trunk_secret: str = "pbx-trunk-secret"
-    trunk_host: str = LOCALHOST  # the outside world (carrier) Asterisk sends outgoing calls to
+    # The carrier (the outside world): the edge knows it by this source address on its
+    # trunk port, and sends our outgoing calls to trunk_host:ports.trunk_outbound.
+    trunk_name: str = "carrier"
+    trunk_host: str = DEFAULT_CARRIER
+    # The SIP edges (Kamailio) in front of the node: handsets register to edge_sip_port,
+    # carriers send to edge_trunk_port. The node sends calls for handsets and carriers to
+    # the first edge that answers its OPTIONS, and trusts calls only from these addresses.
+    edge_hosts: tuple[str, ...] = (LOCALHOST,)
+    edge_sip_port: int = 5060
+    edge_trunk_port: int = 5080
+    edge_runtime_dir: Path | None = None  # the local edges' folders; None: state_dir/edge
+    edge_secret: str = ""  # the edges' shared nonce secret; empty: each edge its own
+    # This Asterisk node's own SIP address (port ports.sip): not an edge's, a handset's or
+    # the carrier's, since the edge trusts a node by its source address.
+    node_sip_host: str = DEFAULT_NODE_SIP_HOST
     conf_dir: Path = field(default=REPO_ROOT / "asterisk-conf")
     dialplan_dir: Path = field(default=REPO_ROOT / "dialplan")
     # Where Asterisk listens (SIP, AMI, HTTP/ARI) and where pbx reaches it.
@@ -97,10 +116,25 @@ class Settings:
     # This Asterisk node's name: its agent's cursor in the change log (store table `node`).
     node_name: str = "node-1"
 
+    def __post_init__(self) -> None:
+        own = {self.node_sip_host} | set(self.edge_hosts)
+        if len(own) != len(self.edge_hosts) + 1 or self.trunk_host in own:
+            raise SettingsError("PBX_NODE_SIP_HOST", "PBX_EDGE_HOSTS and PBX_TRUNK_HOST must all differ: "
+                                "the edge tells a node, an edge and the carrier apart by source address")
+        if self.edge_sip_port == self.edge_trunk_port:
+            raise SettingsError("PBX_EDGE_TRUNK_PORT", "must differ from PBX_EDGE_SIP_PORT")
+
+    @property
+    def edge_dir(self) -> Path:
+        return self.edge_runtime_dir or self.state_dir / "edge"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """The settings the environment (or `env`) gives; SettingsError names a bad one."""
         read = _Reader(os.environ if env is None else env)
+        if read.text("PBX_TRUNK_SECRET"):
+            raise SettingsError("PBX_TRUNK_SECRET", "is gone: the SIP edge knows the carrier by its source "
+                                "address (PBX_TRUNK_HOST); unset it")
         if read.text("PBX_VOICEMAIL_SPOOL"):
             raise SettingsError("PBX_VOICEMAIL_SPOOL", "is replaced by PBX_ASTERISK_SPOOL_DIR: Asterisk's "
                                 "spool folder (the one holding voicemail/), not its voicemail/pbx folder")
@@ -124,8 +158,16 @@ class Settings:
             ami_secret=read.credential("PBX_AMI_SECRET", "pbx-ami-secret"),
             ari_user=read.credential("PBX_ARI_USER", "pbx"),
             ari_password=read.credential("PBX_ARI_PASSWORD", "pbx-ari-secret"),
-            trunk_secret=read.credential("PBX_TRUNK_SECRET", "pbx-trunk-secret"),
-            trunk_host=read.host("PBX_TRUNK_HOST", LOCALHOST),
+            trunk_name=read.matching("PBX_TRUNK_NAME", "carrier", _NAME,
+                                     "a name of lower-case letters, digits and '-'"),
+            trunk_host=read.ipv4("PBX_TRUNK_HOST", DEFAULT_CARRIER),
+            edge_hosts=read.ipv4_list("PBX_EDGE_HOSTS", (LOCALHOST,)),
+            edge_sip_port=read.port("PBX_EDGE_SIP_PORT", 5060),
+            edge_trunk_port=read.port("PBX_EDGE_TRUNK_PORT", 5080),
+            edge_runtime_dir=read.folder("PBX_EDGE_RUNTIME_DIR"),
+            edge_secret=read.matching("PBX_EDGE_SECRET", "", _EDGE_SECRET, "16 to 64 letters and digits")
+            if read.text("PBX_EDGE_SECRET") else "",
+            node_sip_host=read.ipv4("PBX_NODE_SIP_HOST", DEFAULT_NODE_SIP_HOST),
             asterisk_host=read.host("PBX_ASTERISK_HOST", LOCALHOST),
             asterisk_etc_dir=read.folder("PBX_ASTERISK_ETC_DIR"),
             asterisk_spool_dir=read.folder("PBX_ASTERISK_SPOOL_DIR"),
@@ -179,6 +221,18 @@ class _Reader:
 
     def host(self, name: str, default: str) -> str:
         return self.matching(name, default, _HOST, "a host name or IPv4 address") if self.text(name) else default
+
+    def ipv4(self, name: str, default: str) -> str:
+        return self.matching(name, default, _IPV4, "an IPv4 address like 127.0.1.1")
+
+    def ipv4_list(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        raw = self.text(name)
+        if not raw:
+            return default
+        items = tuple(item.strip() for item in raw.split(","))
+        if not all(_IPV4.fullmatch(item) for item in items) or len(set(items)) != len(items):
+            raise SettingsError(name, f"must be distinct IPv4 addresses separated by commas, not {raw!r}")
+        return items
 
     def credential(self, name: str, default: str) -> str:
         # Written into Asterisk's config files, where ';' starts a comment.

@@ -1,8 +1,12 @@
 """Session fixtures shared by the whole suite.
 
-`asterisk` starts the real test Asterisk once per session through the same
-LocalAsterisk code as `pbx asterisk up`. When Asterisk cannot be provisioned
-the tests that need it FAIL, never skip: a green run must mean the calls ran.
+`asterisk` starts the real test system once per session through the same code as
+`pbx up`: a SIP edge (Kamailio, pbx.edge.system) in front of the Asterisk node
+(LocalAsterisk), the edge authenticating handsets against the session's store
+(tests/world.py resets that store for each test). Handsets register and call
+through the edge; the carrier calls in from its own address. When Asterisk or the
+edge cannot be started the tests that need them FAIL, never skip: a green run must
+mean the calls ran.
 """
 from __future__ import annotations
 
@@ -11,7 +15,11 @@ import shutil
 import pytest
 
 from pbx.asterisk.local import LocalAsterisk
+from pbx.asterisk.render import render
+from pbx.asterisk.snapshot import Snapshot
+from pbx.edge.system import edges_down, edges_up, local_edges, wait_linked
 from pbx.settings import Settings
+from pbx.store.migrate import upgrade
 from tests.sip import sipp
 from tests.sip.instance import AsteriskUnderTest, settings_for_tests
 
@@ -27,17 +35,25 @@ def asterisk(asterisk_settings, tmp_path_factory) -> AsteriskUnderTest:
     """The running test Asterisk; stopped at the end of the session."""
     sipp.set_work_root(tmp_path_factory.mktemp("sipp"))
     local = LocalAsterisk(asterisk_settings)
+    upgrade(asterisk_settings.database_url)  # the edge reads the credential view from it
     try:
         # Fresh every session: current repo config, empty AstDB and spool, new log.
+        edges_down(asterisk_settings)
         local.down()
         for state in ("lib", "spool"):
             shutil.rmtree(local.instance_dir / state, ignore_errors=True)
+        # The node's edge endpoints are node config, rendered from the settings alone.
+        local.write_files(render(Snapshot((), (), (), ()), asterisk_settings))
         local.up()
+        edges_up(asterisk_settings)
+        wait_linked(asterisk_settings, local)
     except Exception as error:  # provisioning or boot: fail loudly, never skip
+        edges_down(asterisk_settings)
         local.down()
-        pytest.fail(f"the test Asterisk could not be started: {error}", pytrace=False)
-    yield AsteriskUnderTest(local)
+        pytest.fail(f"the test Asterisk or its edge could not be started: {error}", pytrace=False)
+    yield AsteriskUnderTest(local, local_edges(asterisk_settings))
     sipp.kill_all()
+    edges_down(asterisk_settings)
     local.down()
 
 

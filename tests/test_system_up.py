@@ -15,8 +15,7 @@ from tests.sip.call import place_call
 from tests.sip.handset import Handset
 from tests.sip.instance import settings_env
 
-PORTS = AsteriskPorts(sip=15360, ami=15338, http=18388, trunk_outbound=15398)
-WEB_PORT = 18380
+OFFSET = 300  # its own ports, beside the session's test system (PBX_TEST_*)
 
 
 def _pbx(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
@@ -26,9 +25,15 @@ def _pbx(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.Co
 
 @pytest.fixture
 def system(asterisk_settings, tmp_path):
-    settings = dataclasses.replace(asterisk_settings, state_dir=tmp_path, instance="sysup", ports=PORTS,
-                                   database_url=f"sqlite:///{tmp_path / 'pbx.db'}", web_port=WEB_PORT)
-    env = {**os.environ, **settings_env(settings), "PBX_WEB_PORT": str(WEB_PORT)}
+    p = asterisk_settings.ports
+    ports = AsteriskPorts(sip=p.sip + OFFSET, ami=p.ami + OFFSET, http=p.http + OFFSET,
+                          trunk_outbound=p.trunk_outbound + OFFSET)
+    settings = dataclasses.replace(asterisk_settings, state_dir=tmp_path, instance=f"{asterisk_settings.instance}-up",
+                                   ports=ports, database_url=f"sqlite:///{tmp_path / 'pbx.db'}",
+                                   web_port=asterisk_settings.web_port + OFFSET + ports.sip % 1000,
+                                   edge_sip_port=asterisk_settings.edge_sip_port + OFFSET,
+                                   edge_trunk_port=asterisk_settings.edge_trunk_port + OFFSET)
+    env = {**os.environ, **settings_env(settings), "PBX_WEB_PORT": str(settings.web_port)}
     up = _pbx(env, "up")
     try:
         assert up.returncode == 0, up.stderr
@@ -41,8 +46,11 @@ def system(asterisk_settings, tmp_path):
 def test_r32_pbx_up_then_a_demo_handset_calls_an_extension(system):
     settings, env = system
     data = json.loads(_pbx(env, "demo", "--json").stdout)
-    assert data["sip"] == {"host": "127.0.0.1", "port": PORTS.sip}
-    assert data["trunk"]["outbound"]["port"] == PORTS.trunk_outbound
+    # Handsets register to the edge; the carrier sends from its address to the edge's trunk port.
+    assert data["sip"] == {"host": settings.edge_hosts[0], "port": settings.edge_sip_port}
+    assert data["trunk"]["inbound"] == {"host": settings.edge_hosts[0], "port": settings.edge_trunk_port,
+                                        "source": settings.trunk_host, "headers": {}}
+    assert data["trunk"]["outbound"] == {"host": settings.trunk_host, "port": settings.ports.trunk_outbound}
     with urllib.request.urlopen(data["web"]["url"], timeout=10) as page:
         assert page.status == 200
     callee = next(n for n in data["numbers"] if n["handset"] and n["occupier"] == "Acme Ltd")

@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from pbx import demo
 from pbx.asterisk.ami import Ami
@@ -20,7 +21,7 @@ from pbx.asterisk.controller import Controller
 from pbx.services import features
 from pbx.services.actor import Actor
 from pbx.settings import Settings
-from pbx.store import PhoneNumber, make_engine, make_session_factory, transaction
+from pbx.store import Base, PhoneNumber, make_engine, make_session_factory, transaction
 from pbx.store.migrate import upgrade
 from tests.sip.call import CallResult, place_call, start_call
 from tests.sip.handset import Handset, OutsideWorld
@@ -46,13 +47,23 @@ def run_async(coro_fn) -> Any:
     return outcome.get("value")
 
 
+def reset_store(engine: Engine) -> None:
+    """Empty every table in place: the edge keeps its connection to this very file."""
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
 class World:
     def __init__(self, asterisk, state_dir: Path) -> None:
         self.asterisk = asterisk
-        url = f"sqlite:///{state_dir / 'world.db'}"
+        # The session's store, emptied and seeded again: the edge authenticates handsets
+        # against it (a new file per test would be one the edge does not read).
+        url = asterisk.settings.database_url
         self.settings: Settings = dataclasses.replace(asterisk.settings, database_url=url)
         upgrade(url)
         self.engine = make_engine(url)
+        reset_store(self.engine)
         self.factory = make_session_factory(self.engine)
         with transaction(self.factory) as session:
             demo.seed(session)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pbx.asterisk import outbox, sync
+from pbx.asterisk import outbox, routing, sync
 from pbx.asterisk.ami import Ami, AmiError
 from pbx.asterisk.handset_label import push_labels
 from pbx.asterisk.live_state import FAMILY, live_state
@@ -229,7 +229,8 @@ class Controller:
             progress=lambda done, total: self._report(Progress("putting keys", done, total)))
         # Screens follow a label or login changed while we were away; a wiped AstDB (a new
         # Asterisk) pushes nothing: its phones re-register and re-provision anyway.
-        await push_labels(ami, label_changes({k: current[k] for k in wanted if k in current}, wanted))
+        await push_labels(ami, label_changes({k: current[k] for k in wanted if k in current}, wanted),
+                          self.settings)
         token = uuid.uuid4().hex
         await ami.db_put(MARK_FAMILY, MARK_KEY, token)
         with transaction(self.factory) as session:
@@ -264,10 +265,12 @@ class Controller:
             if files is not None:
                 await sync.apply_files(ami, self.etc_dir, files)
             before = await _label_state(ami, keys)
+            stale = await routing.stale_routes(ami, batch.number_ids, keys)  # DIDs/extensions dropped
             await sync.put_keys(ami, keys)
             for tree in gone:
                 await ami.db_deltree(FAMILY, tree)  # an absent tree counts as deleted
-            await push_labels(ami, label_changes(before, keys))  # R15: after the keys are live
+            await routing.delete_routes(ami, stale)
+            await push_labels(ami, label_changes(before, keys), self.settings)  # R15: after the keys are live
         except AmiError as error:
             if not ami.connected:
                 raise  # not a refusal: the cursor stays and the reconnect applies the rows again

@@ -3,8 +3,10 @@
 Two routes, both fed by the controller as it applies a change (see docs/architecture.md):
 - the caller ID name the handset presents: the dialplan sets CALLERID(name) from the
   AstDB key num/<id>/label at call time, so nothing is pushed for it;
-- the handset's screen: a SIP NOTIFY sent with AMI PJSIPNotify to the phone's registered
-  contact, "Event: check-sync;reboot=false" (phones re-read their provisioned config,
+- the handset's screen: a SIP NOTIFY sent with AMI PJSIPNotify through the SIP edge
+  (`URI=sip:<phone ID>@<edge>`: the edge relays it to the contact the phone registered,
+  as it does a call; a node has no endpoint per handset),
+  "Event: check-sync;reboot=false" (phones re-read their provisioned config,
   without rebooting) with a text/plain body "Label: <label>" for phones that show it
   directly. The label is percent-encoded (RFC 3986, UTF-8): AMI splits Variable values
   on commas and strips quotes, and the label is a person's text.
@@ -14,12 +16,15 @@ simply misses the push and shows the label from its next provisioning.
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import quote
 
 from pbx.asterisk.ami import Ami, AmiError
+from pbx.settings import Settings
 
 log = logging.getLogger("pbx.handset_label")
 EVENT = "check-sync;reboot=false"
+_PHONE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def label_pushes(keys: dict[str, str]) -> dict[str, str]:
@@ -39,12 +44,20 @@ def notify_variables(label: str) -> list[str]:
     return [f"Event={EVENT}", "Content-Type=text/plain", f"Content=Label: {quote(label, safe=' ')}"]
 
 
-async def push_labels(ami: Ami, keys: dict[str, str]) -> int:
+def notify_uri(phone_id: str, settings: Settings) -> str:
+    """Where the NOTIFY goes: the phone, through the first edge (every edge knows every
+    registration, docs/edge.md)."""
+    if not _PHONE_ID.fullmatch(phone_id):
+        raise ValueError(f"not a phone ID: {phone_id!r}")
+    return f"sip:{phone_id}@{settings.edge_hosts[0]}:{settings.edge_sip_port}"
+
+
+async def push_labels(ami: Ami, keys: dict[str, str], settings: Settings) -> int:
     """Send each handset of the batch its label; a phone that cannot be reached is no error here."""
     sent = 0
     for phone_id, label in sorted(label_pushes(keys).items()):
         try:
-            await ami.action("PJSIPNotify", Endpoint=phone_id, Variable=notify_variables(label))
+            await ami.action("PJSIPNotify", URI=notify_uri(phone_id, settings), Variable=notify_variables(label))
             sent += 1
         except (AmiError, ValueError) as error:
             log.info("label for %s not pushed now (%s)", phone_id, error)

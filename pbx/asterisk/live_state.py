@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pbx.asterisk.routing import number_routes
 from pbx.asterisk.snapshot import HandsetView, NumberView, Snapshot
 from pbx.feature_table import CALL_FIELDS, FEATURES, Feature, Kind
 
@@ -35,8 +36,6 @@ def number_keys(number: NumberView) -> dict[str, str]:
         "ext": number.extension,
         "occ": str(number.occupier_id),
         "site": str(number.site_id),
-        # The context a call from this number, or forwarded by it, dials through.
-        "ctx": f"pbx-occ-{number.occupier_id}-site-{number.site_id}",
         "label": number.label,
         "handset": number.handset,
         "main_dest": number.main_destination if number.is_main else "",
@@ -47,7 +46,7 @@ def number_keys(number: NumberView) -> dict[str, str]:
     # The fields are validated tokens (digits, E.164, flags, a phone ID) with no comma; were
     # one there, it is dropped so no field shifts (the call then fails, never mis-routes).
     keys["call"] = ",".join(keys[k].replace(",", "") for k in CALL_FIELDS)
-    return {f"{prefix}/{key}": value for key, value in keys.items()}
+    return {f"{prefix}/{key}": value for key, value in keys.items()} | number_routes(number)
 
 
 def handset_keys(handset: HandsetView) -> dict[str, str]:

@@ -181,7 +181,7 @@ class LocalAsterisk:
                 f"[{ari_user}]\ntype = user\nread_only = no\n"
                 f"password = {_safe(s.ari_password, 'ari_password')}\n"
             ),
-            "pjsip_instance.conf": f"bind = {host}:{s.ports.sip}\n",
+            "pjsip_instance.conf": f"bind = {_safe(s.node_sip_host, 'node_sip_host')}:{s.ports.sip}\n",
         }
 
     # -- process -----------------------------------------------------------

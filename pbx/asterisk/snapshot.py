@@ -36,6 +36,7 @@ class NumberView:
     label: str  # what the handset and called parties see: display name, else the user's name
     # Every feature by its key in pbx.feature_table, as shown: "" off, a CLI as its E.164 number.
     features: Mapping[str, Any] = field(default_factory=default_features)
+    country: str = ""  # the site's ISO country code: national dialling (pbx/asterisk/routing.py)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def number_view(number: PhoneNumber) -> NumberView:
         site_id=number.site_id, live=is_live(number), is_main=number.is_main,
         main_destination=number.main_destination or "",
         handset=number.handset.phone_id if number.handset else "", label=label, features=features,
+        country=number.site.country if number.site is not None else "",
     )
 
 
@@ -77,6 +79,7 @@ def load_snapshot(session: Session) -> Snapshot:
     numbers = session.scalars(select(PhoneNumber).options(
         selectinload(PhoneNumber.user), selectinload(PhoneNumber.handset),
         selectinload(PhoneNumber.features), selectinload(PhoneNumber.occupier),
+        selectinload(PhoneNumber.site),
     ).order_by(PhoneNumber.id)).all()
     voice = {o.id: o for o in session.scalars(select(Occupier).options(selectinload(Occupier.sites)))
              if o.voice_services_active}

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from pbx.asterisk.ami import AmiError
 from pbx.asterisk.local import AsteriskError
 from pbx.asterisk.provision import ProvisionError
-from pbx.cli import asterisk, features, health, store, system
+from pbx.cli import asterisk, edge, features, health, store, system
+from pbx.edge.local import EdgeError
 from pbx.services.errors import InvalidInput, PbxError
 from pbx.services.unit_of_work import refusal_for
 from pbx.store.migrate import SchemaNotCurrent
@@ -25,7 +26,7 @@ def cli() -> None:
 
 
 for command in (store.db, store.demo_command,
-                asterisk.render_command, asterisk.asterisk_group, asterisk.sync_command,
+                asterisk.render_command, asterisk.asterisk_group, asterisk.sync_command, edge.edge_group,
                 system.controller_command, system.web_command, system.up, system.down,
                 features.features_group, health.health_command):
     cli.add_command(command)
@@ -45,7 +46,7 @@ def main() -> None:
         _fail(error.message, 2)
     except (PbxError, SchemaNotCurrent) as error:
         _fail(error.message, 1)
-    except (ProvisionError, AsteriskError, AmiError, ValueError) as error:
+    except (ProvisionError, AsteriskError, AmiError, EdgeError, ValueError) as error:
         _fail(str(error).splitlines()[0] if str(error) else type(error).__name__, 1)
     except IntegrityError as error:  # a rule broken by a change made at the same moment
         refusal = refusal_for(error)

@@ -13,6 +13,7 @@ from pbx import demo
 from pbx.asterisk.local import LocalAsterisk
 from pbx.asterisk.start import start_local_asterisk
 from pbx.cli.app import App, pass_app
+from pbx.edge.system import edges_down, edges_up, wait_linked
 from pbx.processes import Background
 from pbx.store import transaction
 
@@ -60,14 +61,18 @@ def web_command(app: App) -> None:
 @click.option("--no-demo", is_flag=True, help="Do not seed the demo data into an empty store.")
 @pass_app
 def up(app: App, no_demo: bool) -> None:
-    """Start Asterisk, the controller and the web UI (with the demo data)."""
+    """Start Asterisk, its SIP edge, the controller and the web UI (with the demo data)."""
     app.migrate()
     if not no_demo:
         with transaction(app.factory) as session:
             if demo.seed(session):
                 click.echo("seeded the demo data")
-    start_local_asterisk(app.settings, app.factory)
-    click.echo(f"asterisk: running, SIP {app.settings.asterisk_host}:{app.settings.ports.sip}")
+    local = start_local_asterisk(app.settings, app.factory)
+    click.echo(f"asterisk: running, node SIP {app.settings.node_sip_host}:{app.settings.ports.sip}")
+    for edge in edges_up(app.settings):
+        click.echo(f"edge {edge.config.name}: running, handsets register to "
+                   f"{edge.config.address}:{edge.config.sip_port}, carrier in on :{edge.config.trunk_port}")
+    wait_linked(app.settings, local)
     run_dir = app.settings.state_dir / "run"
     Background(run_dir, "controller").start(["controller"])
     _wait_until_synced(app)
@@ -86,6 +91,8 @@ def down(app: App) -> None:
     for name in ("web", "controller"):
         if Background(run_dir, name).stop():
             click.echo(f"{name}: stopped")
+    edges_down(app.settings)
+    click.echo("edges: stopped")
     LocalAsterisk(app.settings).down()
     click.echo("asterisk: stopped")
 

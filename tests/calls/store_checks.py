@@ -11,7 +11,10 @@ from pbx.services import pins
 from pbx.services.actor import Actor
 from pbx.store import AuditEntry, PhoneNumber, User, transaction
 
-_VOICEMAIL_MAIN = re.compile(r'VoiceMailMain\("PJSIP/(?P<phone>[^"]+)-[0-9a-f]+", "n(?P<box>\d+)@pbx,s"\)')
+# Every call comes through the edge: the channel is PJSIP/pbx-edge-<n>-..., and the
+# handset is what pbx-from-edge set PBX_PHONE to (the edge's X-PBX-Handset).
+_PHONE = re.compile(r'Set\("(?P<channel>[^"]+)", "PBX_PHONE=(?P<phone>[^"]*)"\)')
+_VOICEMAIL_MAIN = re.compile(r'VoiceMailMain\("(?P<channel>[^"]+)", "n(?P<box>\d+)@pbx,s"\)')
 
 
 def number_row(world, number: str) -> PhoneNumber:
@@ -46,4 +49,6 @@ def audit(world, action: str, number: str | None = None) -> list[dict]:
 def opened_boxes(asterisk, mark: int, settle_s: float = 1.0) -> list[tuple[str, int]]:
     """(phone id, number id) of every VoiceMailMain run since mark: the boxes really opened."""
     time.sleep(settle_s)  # Asterisk's logger writes asynchronously
-    return [(m.group("phone"), int(m.group("box"))) for m in _VOICEMAIL_MAIN.finditer(asterisk.log_since(mark))]
+    log = asterisk.log_since(mark)
+    phones = {m.group("channel"): m.group("phone") for m in _PHONE.finditer(log) if m.group("phone")}
+    return [(phones.get(m.group("channel"), ""), int(m.group("box"))) for m in _VOICEMAIL_MAIN.finditer(log)]

@@ -85,8 +85,8 @@ def test_controller_mailer_and_web_ui_use_the_asterisk_the_settings_name(elsewhe
         demo.seed(session)
         alice = demo.describe(session, pbx_settings)
     alice = next(n for n in alice["numbers"] if n["extension"] == ALICE and n["occupier"] == "Acme Ltd")
-    # What the instance starts with, so only the controller can have written the handsets in.
-    (elsewhere.etc_dir / "pjsip_pbx.conf").write_text("; rendered from the store\n")
+    # What the instance starts with, so only the controller can have written the mailboxes in.
+    (elsewhere.etc_dir / "voicemail_pbx.conf").write_text("; rendered from the store\n")
 
     app = create_app(settings=pbx_settings)
     assert app.config["SECRET_KEY"] == "key-from-settings"
@@ -95,7 +95,7 @@ def test_controller_mailer_and_web_ui_use_the_asterisk_the_settings_name(elsewhe
 
     with running(lambda: Controller(pbx_settings, factory)) as controller:
         wait_for(controller.synced.is_set, "the controller's first full sync")
-        assert alice["handset"] in (elsewhere.etc_dir / "pjsip_pbx.conf").read_text()
+        assert f"n{alice['id']} => -" in (elsewhere.etc_dir / "voicemail_pbx.conf").read_text()
         answer = admin.write("PATCH", f"/api/v1/numbers/{alice['id']}/features", {"dnd": True})
         assert answer.status_code == 200, answer.get_data(as_text=True)
         wait_for(lambda: astdb(pbx_settings, f"num/{alice['id']}/dnd") == "1",

@@ -25,12 +25,16 @@ def astdb(world, key: str) -> str | None:
 
 
 def wait_on_a_call(world, phone_id: str) -> None:
-    """Until the handset's channel is answered (Up): only then is the line busy (R21, R25)."""
+    """Until the handset has answered: only then is the line busy (R21, R25).
+
+    The handset is rung through the edge (PJSIP/<phone ID>@pbx-edge-1): the caller's
+    channel dialling it is Up once it answered."""
     deadline = time.monotonic() + ON_A_CALL_TIMEOUT_S
     while time.monotonic() < deadline:
         for line in world.asterisk.command("core show channels concise").splitlines():
             fields = line.split("!")
-            if fields[0].startswith(f"PJSIP/{phone_id}-") and len(fields) > 4 and fields[4] == "Up":
+            if (len(fields) > 6 and fields[4] == "Up" and fields[5] == "Dial"
+                    and fields[6].startswith(f"PJSIP/{phone_id}@pbx-edge-")):
                 return
         time.sleep(0.05)
     raise AssertionError(f"{phone_id} never got on a call")

@@ -1,4 +1,4 @@
-"""A caller who talks: a trunk call playing DTMF then a tone, to leave a real voicemail.
+"""A caller who talks: a trunk call (from the carrier, through the edge) playing DTMF then a tone, to leave a real voicemail.
 
 tests/sip/call.py plays only DTMF; a voicemail needs audio after the beep
 (app_voicemail gives up on a channel sending no RTP). Same uac.xml scenario and
@@ -13,6 +13,7 @@ from pathlib import Path
 from pbx.settings import Settings
 from tests.sip.call import Call, CallResult
 from tests.sip.dtmf import EVENT_CODES, EVENT_PT, PCMU_PT, PTIME_MS, SAMPLES_PER_PACKET, SSRC
+from tests.sip.handset import edge_trunk_address
 from tests.sip.sipp import SippProcess, free_udp_port, render_scenario, work_dir
 
 TONE_HZ = 440
@@ -84,10 +85,10 @@ def leave_message(settings: Settings, to: str, caller: str, *, digits: str = "##
     pcap = write_pcap(directory / "voice.pcap", rtp_stream(digits, lead_in_s, tone_s))
     hold_ms = int((lead_in_s + tone_s + len(digits) * 0.4) * 1000) + 500
     values = {"FROM_USER": caller, "FROM_DISPLAY": "", "FIRST_TXN": "invite", "EXPECT": "200",
-              "EXTRA_HEADERS": f"{settings.trunk_header}: {settings.trunk_secret}", "CSEQ": "1",
+              "EXTRA_HEADERS": "", "CSEQ": "1",
               "BYE_CSEQ": "2", "DTMF_PCAP": str(pcap), "HOLD_MS": str(hold_ms)}
     scenario = render_scenario("uac.xml", directory / "uac.xml",
                                {"auth": False, "answered": True, "rejected": False, "dtmf": True}, values)
-    process = SippProcess("uac", scenario, [f"127.0.0.1:{settings.ports.sip}", "-s", to, "-m", "1", "-l", "1"],
-                          port=free_udp_port(), timeout=timeout, directory=directory).start()
+    process = SippProcess("uac", scenario, [edge_trunk_address(settings), "-s", to, "-m", "1", "-l", "1"],
+                          port=free_udp_port(), timeout=timeout, directory=directory, ip=settings.trunk_host).start()
     return Call(process, 200).wait()

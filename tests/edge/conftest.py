@@ -7,9 +7,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-
-from pbx.edge.credentials import CREATE_VIEW
 from pbx.edge.local import LocalEdge, kamailio_binary
 from pbx.edge.render import Carrier, EdgeConfig, Node
 from pbx.store import make_engine, make_session_factory, transaction
@@ -39,14 +36,12 @@ def _sipp_logs(tmp_path):
 
 
 class Store:
-    """The store with the credential view; handsets added as the web UI would."""
+    """The store (with the credential view); handsets added as the web UI would."""
 
     def __init__(self, url: str):
         self.url = url
-        upgrade(url)
+        upgrade(url)  # migration 0005 creates the credential view
         self.engine = make_engine(url)
-        with self.engine.begin() as connection:
-            connection.execute(text(CREATE_VIEW))
         self.factory = make_session_factory(self.engine)
         with transaction(self.factory) as session:
             operator = Operator(name="Edge test")

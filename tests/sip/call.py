@@ -1,12 +1,15 @@
-"""Place one call into Asterisk with sipp: as a handset (digest auth) or as
-the trunk (recognised by the trunk header), optionally sending DTMF.
+"""Place one call with sipp through the SIP edge: as a handset (digest auth, to the
+edge's SIP port) or as the carrier (from the carrier's address to the edge's trunk
+port, which is how the edge knows it), optionally sending DTMF.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from pbx.settings import Settings
+
 from .dtmf import duration_ms, write_dtmf_pcap
+from .handset import edge_address, edge_trunk_address
 from .messages import SipMessage, final_status
 from .sipp import SippProcess, free_udp_port, render_scenario, work_dir
 
@@ -51,19 +54,19 @@ def _quote_display(name: str) -> str:
 def start_call(settings: Settings, to: str, *, caller: str, password: str | None = None,
                trunk: bool = False, caller_name: str | None = None, expect: int = 200,
                hold: float = 1.0, dtmf: str | None = None, timeout: float = 30.0,
-               headers: dict[str, str] | None = None) -> Call:
+               headers: dict[str, str] | None = None, source: str | None = None) -> Call:
     """Start a call to `to` and return at once.
 
     caller: the handset's phone id (with password: digest auth) or, with
-    trunk=True, the calling E.164 number; the trunk header is added for you
-    (`headers` can override it, e.g. with a wrong secret).
+    trunk=True, the calling E.164 number, sent from the carrier's address
+    (`source` sends from another address, e.g. a stranger's). `headers` are
+    added as given (e.g. a forged X-PBX-Handset).
     hold: seconds we stay on the line after the answer (after DTMF, if any),
     unless Asterisk hangs up first.
     """
     if trunk == (password is not None):
         raise ValueError("a call is either from a handset (password) or from the trunk (trunk=True)")
-    extra = {settings.trunk_header: settings.trunk_secret} if trunk else {}
-    extra.update(headers or {})  # explicit headers win: a test may send a wrong secret
+    extra = dict(headers or {})
     directory = work_dir(f"call-{caller}-{to}")
     hold_ms = int(hold * 1000)
     values = {
@@ -82,11 +85,13 @@ def start_call(settings: Settings, to: str, *, caller: str, password: str | None
     sections = {"auth": not trunk, "answered": expect == 200, "rejected": expect != 200,
                 "dtmf": bool(dtmf)}
     scenario = render_scenario("uac.xml", directory / "uac.xml", sections, values)
-    args = [f"127.0.0.1:{settings.ports.sip}", "-s", to, "-m", "1", "-l", "1"]
+    target = edge_trunk_address(settings) if trunk else edge_address(settings)
+    args = [target, "-s", to, "-m", "1", "-l", "1"]
     if not trunk:
         args += ["-au", caller, "-ap", password]
+    ip = source or (settings.trunk_host if trunk else "127.0.0.1")
     process = SippProcess("uac", scenario, args, port=free_udp_port(), timeout=timeout,
-                          directory=directory).start()
+                          directory=directory, ip=ip).start()
     return Call(process, expect)
 
 

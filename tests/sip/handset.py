@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from pbx.settings import Settings
+
 from .messages import Invite, received_invites
 from .sipp import SippError, SippProcess, free_udp_port, render_scenario, wait_udp_bound, work_dir
 
@@ -20,14 +21,15 @@ REGISTER_EXPIRES_S = 3600
 
 
 class RegistrationFailed(AssertionError):
-    """Asterisk did not accept the handset's REGISTER."""
+    """The edge did not accept the handset's REGISTER."""
 
 
 class SippUas:
     """A SIP UAS on 127.0.0.1:port taking `calls` calls in `mode`, recording INVITEs."""
 
     def __init__(self, settings: Settings, *, name: str, mode: str = "answer", calls: int = 1,
-                 hold: float = 3.0, ring: float = 0.0, timeout: float = 30.0, port: int | None = None):
+                 hold: float = 3.0, ring: float = 0.0, timeout: float = 30.0, port: int | None = None,
+                 ip: str = "127.0.0.1"):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {sorted(MODES)}")
         self.settings = settings
@@ -38,18 +40,19 @@ class SippUas:
         self.ring = ring
         self.timeout = timeout
         self.port = port or free_udp_port()
+        self.ip = ip
         self.dir = work_dir(name)
         self.uas: SippProcess | None = None
         self.exit_code: int | None = None
 
-    def start(self) -> "SippUas":
+    def start(self) -> SippUas:
         scenario = render_scenario(MODES[self.mode], self.dir / f"{self.mode}.xml", values={
             "HOLD_MS": str(int(self.hold * 1000)), "RING_MS": str(int(self.ring * 1000))})
         self.uas = SippProcess("uas", scenario, ["-m", str(self.calls)], port=self.port,
-                               timeout=self.timeout, directory=self.dir).start()
+                               timeout=self.timeout, directory=self.dir, ip=self.ip).start()
         if not wait_udp_bound(self.port):
             self.uas.kill()
-            raise SippError(f"{self.name}: sipp did not bind 127.0.0.1:{self.port}\n{self.uas.diagnostics()}")
+            raise SippError(f"{self.name}: sipp did not bind {self.ip}:{self.port}\n{self.uas.diagnostics()}")
         return self
 
     def wait(self, timeout: float | None = None) -> int:
@@ -74,15 +77,25 @@ class SippUas:
         if self.uas is not None:
             self.uas.kill()
 
-    def __enter__(self) -> "SippUas":
+    def __enter__(self) -> SippUas:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
 
+def edge_address(settings: Settings) -> str:
+    """Where handsets register and call: the first SIP edge."""
+    return f"{settings.edge_hosts[0]}:{settings.edge_sip_port}"
+
+
+def edge_trunk_address(settings: Settings) -> str:
+    """Where the carrier sends calls in: the first edge's trunk port."""
+    return f"{settings.edge_hosts[0]}:{settings.edge_trunk_port}"
+
+
 class Handset(SippUas):
-    """A registered phone: phone_id is its SIP user, endpoint and AOR name."""
+    """A registered phone: phone_id is its SIP user (the edge's digest user)."""
 
     def __init__(self, settings: Settings, phone_id: str, password: str, mode: str = "answer",
                  *, register: bool = True, **kwargs):
@@ -100,7 +113,7 @@ class Handset(SippUas):
         scenario = render_scenario("register.xml", self.dir / f"{label}.xml",
                                    values={"EXPIRES": str(expires)})
         run = SippProcess(label, scenario, [
-            f"127.0.0.1:{self.settings.ports.sip}", "-s", self.phone_id,
+            edge_address(self.settings), "-s", self.phone_id,
             "-au", self.phone_id, "-ap", self.password, "-m", "1", "-l", "1",
         ], port=self.port, timeout=REGISTER_TIMEOUT_S, directory=self.dir).start()
         code = run.wait()
@@ -110,7 +123,7 @@ class Handset(SippUas):
                                      f"responses {statuses})\n{run.diagnostics()}")
         self.registered = expires > 0
 
-    def start(self) -> "Handset":
+    def start(self) -> Handset:
         if self.register_on_start:
             self.register()
         super().start()
@@ -126,8 +139,10 @@ class Handset(SippUas):
 
 
 class OutsideWorld(SippUas):
-    """The world behind the trunk: receives our outgoing calls on trunk_outbound."""
+    """The world behind the trunk (the carrier): receives our outgoing calls, relayed by
+    the edge, at its own address trunk_host:trunk_outbound."""
 
     def __init__(self, settings: Settings, mode: str = "answer", **kwargs):
         kwargs.setdefault("port", settings.ports.trunk_outbound)
+        kwargs.setdefault("ip", settings.trunk_host)
         super().__init__(settings, name="outside-world", mode=mode, **kwargs)

@@ -11,11 +11,18 @@ import time
 from pathlib import Path
 
 from pbx.asterisk.local import LocalAsterisk
+from pbx.edge.local import LocalEdge
 from pbx.settings import AsteriskPorts, Settings
 
 TEST_INSTANCE = "test"
 TEST_PORTS = {"sip": 15060, "ami": 15038, "http": 18088, "trunk_outbound": 15098}
+# The addresses of the test system: the edge (where handsets register and the carrier
+# sends), the node (Asterisk's SIP) and the carrier, each PBX_TEST_<NAME> overridable so
+# several runs co-exist on one machine (e.g. 127.0.2.101, 127.0.2.1, 127.0.2.201).
+TEST_ADDRESSES = {"edge_host": "127.0.0.1", "node_sip_host": "127.0.1.1", "carrier_host": "127.0.0.3"}
+TEST_EDGE_PORTS = {"edge_sip": 15160, "edge_trunk": 15180}
 HANGUP_WAIT_S = 5.0
+EDGE_DRAIN_S = 10.0  # the edge's tm timer (3 s) for a BYE/CANCEL nobody answers, with margin
 _RELOADS = (  # (file name pattern, CLI reload command)
     (re.compile(r"^pjsip.*\.conf$"), "module reload res_pjsip.so"),
     (re.compile(r"^(extensions.*|pbx)\.conf$"), "dialplan reload"),
@@ -33,9 +40,18 @@ def settings_for_tests(state_dir: Path) -> Settings:
     base = Settings.from_env()
     ports = {name: int(os.environ.get(f"PBX_TEST_{name.upper()}_PORT", default))
              for name, default in TEST_PORTS.items()}
+    edge_ports = {name: int(os.environ.get(f"PBX_TEST_{name.upper()}_PORT", default))
+                  for name, default in TEST_EDGE_PORTS.items()}
+    address = {name: os.environ.get(f"PBX_TEST_{name.upper()}", default) for name, default in TEST_ADDRESSES.items()}
+    instance = os.environ.get("PBX_TEST_INSTANCE", TEST_INSTANCE)
     return dataclasses.replace(
         base, state_dir=state_dir, database_url=f"sqlite:///{state_dir / 'pbx.db'}",
-        instance=os.environ.get("PBX_TEST_INSTANCE", TEST_INSTANCE), ports=AsteriskPorts(**ports))
+        instance=instance, ports=AsteriskPorts(**ports),
+        edge_hosts=(address["edge_host"],), node_sip_host=address["node_sip_host"],
+        trunk_host=address["carrier_host"], edge_sip_port=edge_ports["edge_sip"],
+        edge_trunk_port=edge_ports["edge_trunk"],
+        # Unix socket paths are short: the edges' folders are not under pytest's tmp.
+        edge_runtime_dir=Path(f"/tmp/pbx-edge-{os.getuid()}"))
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -46,16 +62,20 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "PBX_SIP_PORT": str(settings.ports.sip), "PBX_AMI_PORT": str(settings.ports.ami),
         "PBX_HTTP_PORT": str(settings.ports.http),
         "PBX_TRUNK_OUTBOUND_PORT": str(settings.ports.trunk_outbound),
-        "PBX_TRUNK_SECRET": settings.trunk_secret,
+        "PBX_TRUNK_HOST": settings.trunk_host, "PBX_TRUNK_NAME": settings.trunk_name,
+        "PBX_EDGE_HOSTS": ",".join(settings.edge_hosts), "PBX_EDGE_SIP_PORT": str(settings.edge_sip_port),
+        "PBX_EDGE_TRUNK_PORT": str(settings.edge_trunk_port), "PBX_NODE_SIP_HOST": settings.node_sip_host,
+        "PBX_EDGE_RUNTIME_DIR": str(settings.edge_dir),
     }
 
 
 class AsteriskUnderTest:
     """A running LocalAsterisk plus test conveniences."""
 
-    def __init__(self, local: LocalAsterisk):
+    def __init__(self, local: LocalAsterisk, edges: list[LocalEdge] | None = None):
         self.local = local
         self.settings = local.settings
+        self.edges = edges or []
 
     def command(self, cli_cmd: str) -> str:
         return self.local.command(cli_cmd)
@@ -103,3 +123,16 @@ class AsteriskUnderTest:
         deadline = time.monotonic() + HANGUP_WAIT_S
         while self.channel_count() and time.monotonic() < deadline:
             time.sleep(0.05)
+        # The edge counts a handset busy while it has a dialog (cluster-wide call waiting):
+        # a call whose handset is gone ends there only when its BYE or CANCEL times out.
+        deadline = time.monotonic() + EDGE_DRAIN_S
+        while self.edge_dialogs() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def edge_dialogs(self) -> int:
+        """Dialogs the edges still track (ringing or answered)."""
+        total = 0
+        for edge in self.edges:
+            stats = edge.rpc("dlg.stats_active")
+            total += int(stats.get("all", 0)) if isinstance(stats, dict) else 0
+        return total

@@ -1,4 +1,5 @@
-"""Run sipp processes for tests: one port each on 127.0.0.1, bounded in time
+"""Run sipp processes for tests: one port each on 127.0.0.1 (the carrier: its own
+address), bounded in time
 and in calls, logged to files, and all killed at the end (`kill_all`).
 """
 from __future__ import annotations
@@ -115,7 +116,7 @@ class SippProcess:
     """One sipp run. `args` are the scenario-specific options."""
 
     def __init__(self, name: str, scenario: Path, args: list[str], *, port: int,
-                 timeout: float, directory: Path | None = None):
+                 timeout: float, directory: Path | None = None, ip: str = "127.0.0.1"):
         self.name = name
         self.dir = directory or scenario.parent
         self.port = port
@@ -126,7 +127,7 @@ class SippProcess:
         self.error_file = self.dir / f"{name}.errors.log"
         self.argv = [
             SIPP, *args, "-sf", str(scenario), "-t", "u1",
-            "-i", "127.0.0.1", "-mi", "127.0.0.1", "-bind_local",
+            "-i", ip, "-mi", ip, "-bind_local",
             "-p", str(port), "-mp", str(self.media_port),
             "-nostdin", "-aa", "-timeout", f"{max(1, int(timeout))}s", "-timeout_error",
             "-trace_msg", "-message_file", str(self.message_file),

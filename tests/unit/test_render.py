@@ -65,17 +65,20 @@ def test_control_characters_in_names_are_refused(factory, bad):
             assignment.set_display_name(session, Actor.system(), n.id, bad, "x")
 
 
-def test_dialplan_routes_extensions_per_occupier_and_dids(factory):
+def test_dids_and_extensions_are_astdb_keys_and_the_config_names_no_number(factory):
+    """Issue 9: which DID or extension is which number is AstDB, never a config line."""
     files, state = _render(factory)
-    dialplan = files["extensions_pbx.conf"]
-    assert "exten => +442079460201,1,Goto(pbx-number,n" in dialplan
-    assert "exten => 442079460201,1,Goto(pbx-number,n" in dialplan
-    # 205 is reserved: not reachable
-    assert "442079460205" not in dialplan
-    # Initech has no voice services: nothing of it is rendered
-    assert "441614960100" not in dialplan
-    acme_201 = next(v for k, v in state.items() if k.endswith("/e164") and v == "+442079460201")
-    assert acme_201
+    for text in (files["extensions_pbx.conf"], files["pjsip_pbx.conf"]):
+        assert "442079460201" not in text and "desk-" not in text
+    acme_201 = next(k.split("/")[1] for k, v in state.items() if k.endswith("/e164") and v == "+442079460201")
+    occupier = state[f"num/{acme_201}/occ"]
+    assert state["did/442079460201"] == acme_201
+    assert state[f"ext/{occupier}/201"] == acme_201
+    assert state[f"num/{acme_201}/dial"] == f"{occupier},gb"
+    assert set(state[f"num/{acme_201}/routes"].split()) == {"did/442079460201", f"ext/{occupier}/201"}
+    # 205 is reserved, Initech has no voice services: neither is reachable
+    assert "did/442079460205" not in state and "did/441614960100" not in state
+    assert "[pbx-national-gb]" in files["extensions_pbx.conf"]
 
 
 def test_parse_database_show():

@@ -57,7 +57,8 @@ class StasisApp:
 
     def _start(self, events: ChannelEvents, event: dict[str, Any]) -> None:
         args = [str(a) for a in event.get("args", [])]
-        call = Call(self.client, events, event.get("channel", {}), args[1:])
+        # Stasis(pbx,<handler>,<phone ID>,<handler's arguments>...): see dialplan/pbx-ari.conf.
+        call = Call(self.client, events, event.get("channel", {}), args[2:], phone=args[1] if len(args) > 1 else "")
         handler = HANDLERS.get(args[0]) if args else None
         task = asyncio.create_task(self._serve(call, handler, args))
         self._calls.add(task)

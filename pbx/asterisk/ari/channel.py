@@ -19,8 +19,9 @@ PLAY_MAX_S = 60.0
 FIRST_DIGIT_S = 10.0
 NEXT_DIGIT_S = 5.0
 TERMINATOR = "#"
-# Asterisk names a PJSIP channel after its endpoint: the handset's phone ID (never caller-set).
-_PJSIP_NAME = re.compile(r"PJSIP/(?P<endpoint>[A-Za-z0-9_.-]+)-[0-9a-f]{8}")
+# The phone ID the dialplan passes as the first Stasis argument after the handler's name:
+# the edge's X-PBX-Handset header (the handset's digest user), validated by pbx-from-edge.
+_PHONE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 class CallEnded(Exception):
@@ -28,20 +29,24 @@ class CallEnded(Exception):
 
 
 class Call:
-    def __init__(self, client: AriClient, events: ChannelEvents, channel: dict[str, Any], args: list[str]) -> None:
+    def __init__(self, client: AriClient, events: ChannelEvents, channel: dict[str, Any], args: list[str],
+                 phone: str = "") -> None:
         self.client = client
         self.events = events
         self.id = events.id
         self.name = channel.get("name", "")
         self.args = args
+        self.phone = phone
         self.continued = False
         self._typed: deque[str] = deque()
 
     @property
     def endpoint(self) -> str:
-        """The phone ID of the handset that placed the call ("" for any other channel)."""
-        match = _PJSIP_NAME.fullmatch(self.name)
-        return match.group("endpoint") if match else ""
+        """The phone ID of the handset that placed the call ("" for any other caller).
+
+        From the dialplan (Stasis(pbx,<handler>,<phone ID>,...)), which took it from the
+        edge's X-PBX-Handset header, never from anything the handset sends."""
+        return self.phone if _PHONE_ID.fullmatch(self.phone) else ""
 
     @property
     def ended(self) -> bool:
