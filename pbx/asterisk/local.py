@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pbx.asterisk import ami
 from pbx.asterisk.provision import AsteriskInstall, chroot_dir, provision
+from pbx.asterisk.voicemail_storage import storage_files
 from pbx.settings import Settings
 
 RENDERED_DEFAULTS = ("pjsip_pbx.conf", "extensions_pbx.conf", "voicemail_pbx.conf")
@@ -144,6 +145,7 @@ class LocalAsterisk:
             for stale in set(manifest.read_text().split()) - set(repo_files):
                 (self.etc_dir / stale).unlink(missing_ok=True)
         repo_files.update(self._instance_fragments())
+        repo_files.update(storage_files(self.settings))  # voicemail: spool, or the store's PostgreSQL
         self.write_files(repo_files)
         manifest.write_text("\n".join(sorted(repo_files)) + "\n")
         for name in RENDERED_DEFAULTS:
@@ -237,7 +239,9 @@ class LocalAsterisk:
             os.replace(self.log_path, self.log_path.with_name("messages.1"))
         out = open(self.instance_dir / "run" / "asterisk.out", "ab")
         argv = self.install.argv("-f", "-C", self._conf_inner)
-        self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+        # unixODBC finds the instance's odbc.ini (voicemail storage) in its etc folder.
+        env = {**os.environ, "ODBCSYSINI": str(self.inner_dir / "etc")}
+        self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, env=env,
                                       stderr=subprocess.STDOUT, start_new_session=True)
         out.close()
         self._pidfile.write_text(f"{self._proc.pid}\n")
