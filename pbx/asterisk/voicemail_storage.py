@@ -92,7 +92,9 @@ def storage_files(settings: Settings) -> dict[str, str]:
             ODBCINST_INI: head,
         }
     return {
-        MODULES_FILE: head + "load = res_odbc.so\nload = res_odbc_transaction.so\nload = res_config_odbc.so\nload = app_voicemail_odbc.so\n",
+        # res_odbc needs res_odbc_transaction (measured: without it, "Failed to resolve dependencies").
+        MODULES_FILE: head + "load = res_odbc.so\nload = res_odbc_transaction.so\nload = res_config_odbc.so\n"
+                             "load = app_voicemail_odbc.so\n",
         # Inside voicemail.conf's [general]: the audio goes into the table too (not odbc_audio_on_disk).
         STORAGE_FILE: head + f"odbcstorage = {ODBC_NAME}\nodbctable = {MESSAGES_TABLE}\n",
         "res_odbc.conf": head + (
