@@ -11,6 +11,7 @@
 The files are rendered from settings.database_url; every part that reaches a config line
 is validated against a narrow alphabet, so nothing a person typed reaches Asterisk.
 """
+
 from __future__ import annotations
 
 import re
@@ -94,19 +95,23 @@ def storage_files(settings: Settings) -> dict[str, str]:
     return {
         # res_odbc needs res_odbc_transaction (measured: without it, "Failed to resolve dependencies").
         MODULES_FILE: head + "load = res_odbc.so\nload = res_odbc_transaction.so\nload = res_config_odbc.so\n"
-                             "load = app_voicemail_odbc.so\n",
+        "load = app_voicemail_odbc.so\n",
         # Inside voicemail.conf's [general]: the audio goes into the table too (not odbc_audio_on_disk).
         STORAGE_FILE: head + f"odbcstorage = {ODBC_NAME}\nodbctable = {MESSAGES_TABLE}\n",
-        "res_odbc.conf": head + (
+        "res_odbc.conf": head
+        + (
             f"[{ODBC_NAME}]\nenabled => yes\ndsn => {ODBC_NAME}\n"
             f"username => {dsn.user}\npassword => {dsn.password}\n"
-            "pre-connect => yes\nmax_connections => 4\nsanitysql => select 1\n"),
+            "pre-connect => yes\nmax_connections => 4\nsanitysql => select 1\n"
+        ),
         "extconfig.conf": head + f"[settings]\nvoicemail => odbc,{ODBC_NAME},{MAILBOX_VIEW}\n",
         # unixODBC reads these from ODBCSYSINI (the instance's etc folder, set when Asterisk starts).
         # ByteaAsLongVarBinary: app_voicemail binds the audio as binary, the column is bytea.
-        ODBC_INI: head.replace(";", "#") + (
+        ODBC_INI: head.replace(";", "#")
+        + (
             f"[{ODBC_NAME}]\nDriver = {PSQLODBC}\nServername = {dsn.host}\nPort = {dsn.port}\n"
             f"Database = {dsn.database}\nUsername = {dsn.user}\nPassword = {dsn.password}\n"
-            "ByteaAsLongVarBinary = 1\nSSLMode = prefer\n"),
+            "ByteaAsLongVarBinary = 1\nSSLMode = prefer\n"
+        ),
         ODBCINST_INI: head.replace(";", "#"),
     }

@@ -5,6 +5,7 @@ and counted by node 2; its email is sent exactly once with both nodes' mailers r
 a newly activated number has its mailbox on every node with no `voicemail reload`.
 Ports: node i uses PBX_TEST_VM_PORT_BASE + 100*i + 60/38/88/98 on 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -47,8 +48,13 @@ def vm_node_settings(base: Settings, index: int, url: str, state_dir: Path) -> S
     directory = state_dir / f"node-{index}"
     directory.mkdir(parents=True, exist_ok=True)
     return dataclasses.replace(
-        base, state_dir=directory, database_url=url, instance=f"{base.instance}-{index}", node_name=f"node-{index}",
-        ports=AsteriskPorts(sip=first + 60, ami=first + 38, http=first + 88, trunk_outbound=first + 98))
+        base,
+        state_dir=directory,
+        database_url=url,
+        instance=f"{base.instance}-{index}",
+        node_name=f"node-{index}",
+        ports=AsteriskPorts(sip=first + 60, ami=first + 38, http=first + 88, trunk_outbound=first + 98),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +94,11 @@ def nodes(store_url, tmp_path_factory):
         agents = [Agent(s) for s in settings]
         for agent in agents:
             agent.start()
-        wait_until(lambda: all(a.controller and a.controller.in_service for a in agents), SYNC_TIMEOUT_S,
-                   "both nodes in service")
+        wait_until(
+            lambda: all(a.controller and a.controller.in_service for a in agents),
+            SYNC_TIMEOUT_S,
+            "both nodes in service",
+        )
         yield settings, locals_, agents
     finally:
         for agent in agents:
@@ -110,10 +119,12 @@ def mailers(nodes, store, smtp_sink):
     """Both nodes' voicemail mailers, sending to the sink."""
     settings, _, _ = nodes
     smtp = SmtpSettings(host="127.0.0.1", port=smtp_sink.port, sender="voicemail@pbx.example")
-    running = [InThread(lambda s=s: VoicemailMailer(dataclasses.replace(s, smtp=smtp), store)).start()
-               for s in settings]
-    wait_until(lambda: all(r.service is not None and r.service.ready.is_set() for r in running), 10,
-               "both mailers started")
+    running = [
+        InThread(lambda s=s: VoicemailMailer(dataclasses.replace(s, smtp=smtp), store)).start() for s in settings
+    ]
+    wait_until(
+        lambda: all(r.service is not None and r.service.ready.is_set() for r in running), 10, "both mailers started"
+    )
     yield [r.service for r in running]
     for r in running:
         r.stop()
@@ -129,6 +140,7 @@ def mailbox_count(settings: Settings, box: str) -> tuple[int, int]:
         (reply,) = [r for r in [await ami.action("MailboxCount", Mailbox=f"{box}@pbx")]]
         first = reply[0] if isinstance(reply, list) else reply
         return int(first.get("NewMessages", -1)), int(first.get("OldMessages", -1))
+
     reader = AmiReader([settings])
     try:
         return reader.run(count(reader.amis[0]))
@@ -146,8 +158,9 @@ def test_a_message_left_through_node_1_is_heard_through_node_2_and_mailed_once(n
 
     # The message and its audio are in the store's table, not only in node 1's spool.
     with transaction(store) as session:
-        rows = session.execute(text("SELECT dir, msg_id, mailboxuser, mailboxcontext, length(recording) AS size "
-                                    "FROM voicemessages")).all()
+        rows = session.execute(
+            text("SELECT dir, msg_id, mailboxuser, mailboxcontext, length(recording) AS size FROM voicemessages")
+        ).all()
     assert len(rows) == 1, rows
     (row,) = rows
     assert (row.mailboxuser, row.mailboxcontext) == (f"n{box_id}", "pbx") and row.dir.endswith("/INBOX")
@@ -171,8 +184,11 @@ def test_a_message_left_through_node_1_is_heard_through_node_2_and_mailed_once(n
         jobs = session.scalars(select(VoicemailMailJob)).all()
         assert [(j.msg_id, j.outcome, j.attempts) for j in jobs] == [(row.msg_id, "sent", 1)]
     for local in locals_:
-        problems = [line for line in local.log_path.read_text(errors="replace").splitlines()
-                    if "odbc" in line.lower() and ("ERROR" in line or "WARNING" in line)]
+        problems = [
+            line
+            for line in local.log_path.read_text(errors="replace").splitlines()
+            if "odbc" in line.lower() and ("ERROR" in line or "WARNING" in line)
+        ]
         assert problems == [], problems
 
 
@@ -200,8 +216,12 @@ def test_a_new_number_has_its_mailbox_on_every_node_with_no_voicemail_reload(nod
     elapsed = time.monotonic() - started
     wait_until(lambda: all(a.controller.in_service for a in agents), SYNC_TIMEOUT_S, "agents caught up")
     assert not [c for c in commands if "voicemail" in c], commands
-    assert not any("voicemail" in c for local in locals_
-                   for c in local.log_path.read_text(errors="replace").splitlines() if "reload" in c.lower())
+    assert not any(
+        "voicemail" in c
+        for local in locals_
+        for c in local.log_path.read_text(errors="replace").splitlines()
+        if "reload" in c.lower()
+    )
     print(f"new mailbox visible on both nodes after {elapsed * 1000:.0f} ms")
     # And a message can be left in it, through node 2.
     assert leave_message(settings[1], "+442079460205", OUTSIDE_CALLER, tone_s=2).ok

@@ -11,6 +11,7 @@ included), laid out as Asterisk's own contrib/ast-db-manage voicemail_messages; 
 pbx_voicemail_users, the realtime mailboxes: one per personal number (live, not a main
 number), named n<id> in context pbx with the fixed password '-', as voicemail_pbx.conf was.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
