@@ -9,6 +9,7 @@ rendered files; nothing in the instance dir is edited by hand.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from pbx.asterisk import ami
 from pbx.asterisk.provision import AsteriskInstall, chroot_dir, provision
+from pbx.asterisk.voicemail_storage import shared_voicemail, storage_files
 from pbx.settings import Settings
 
 RENDERED_DEFAULTS = ("pjsip_pbx.conf", "extensions_pbx.conf", "voicemail_pbx.conf")
@@ -29,6 +31,7 @@ CLI_TIMEOUT_S = 30
 POLL_S = 0.1
 VOICEMAIL_CONTEXT = "pbx"  # the voicemail context of every mailbox pbx renders
 FULL_MASK = "255.255.255.255"
+SHARED_SPOOL = "shared-spool"  # beside the instance dirs: see LocalAsterisk._shared_spool
 
 
 class AsteriskError(RuntimeError):
@@ -103,7 +106,23 @@ class LocalAsterisk:
 
     @property
     def spool_dir(self) -> Path:
-        return self.instance_dir / "spool"
+        return self.instance_dir.parent / self._shared_name if self._shared_spool else self.instance_dir / "spool"
+
+    @property
+    def _shared_spool(self) -> bool:
+        """Voicemail in the store's PostgreSQL: app_voicemail_odbc keys each message by its
+        full spool path (`dir`), so every node must use the same path. Instances side by side
+        on one machine then share the spool folder; nodes on their own machines have it alike."""
+        return shared_voicemail(self.settings)
+
+    @property
+    def _spool_inner(self) -> Path:
+        return self.inner_dir.parent / self._shared_name if self._shared_spool else self.inner_dir / "spool"
+
+    @property
+    def _shared_name(self) -> str:
+        # One per store: the nodes of one cluster share it, another cluster's tests do not.
+        return f"{SHARED_SPOOL}-{hashlib.sha256(self.settings.database_url.encode()).hexdigest()[:12]}"
 
     @property
     def log_path(self) -> Path:
@@ -134,6 +153,7 @@ class LocalAsterisk:
         self._ensure_installed()
         for sub in ("etc", "spool", "run", "log", "lib", "cache"):
             (self.instance_dir / sub).mkdir(parents=True, exist_ok=True)
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
         repo_files: dict[str, str] = {}
         for source_dir in (self.settings.conf_dir, self.settings.dialplan_dir):
             for path in sorted(source_dir.glob("*")):
@@ -144,6 +164,7 @@ class LocalAsterisk:
             for stale in set(manifest.read_text().split()) - set(repo_files):
                 (self.etc_dir / stale).unlink(missing_ok=True)
         repo_files.update(self._instance_fragments())
+        repo_files.update(storage_files(self.settings))  # voicemail: spool, or the store's PostgreSQL
         self.write_files(repo_files)
         manifest.write_text("\n".join(sorted(repo_files)) + "\n")
         for name in RENDERED_DEFAULTS:
@@ -161,7 +182,7 @@ class LocalAsterisk:
         return {
             "asterisk.conf": (
                 "[directories]\n"
-                f"astetcdir => {inner}/etc\nastspooldir => {inner}/spool\n"
+                f"astetcdir => {inner}/etc\nastspooldir => {self._spool_inner}\n"
                 f"astrundir => {inner}/run\nastlogdir => {inner}/log\n"
                 f"astdbdir => {inner}/lib\nastvarlibdir => {inner}/lib\n"
                 f"astkeydir => {inner}/lib\nastcachedir => {inner}/cache\n"
@@ -237,7 +258,9 @@ class LocalAsterisk:
             os.replace(self.log_path, self.log_path.with_name("messages.1"))
         out = open(self.instance_dir / "run" / "asterisk.out", "ab")
         argv = self.install.argv("-f", "-C", self._conf_inner)
-        self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+        # unixODBC finds the instance's odbc.ini (voicemail storage) in its etc folder.
+        env = {**os.environ, "ODBCSYSINI": str(self.inner_dir / "etc")}
+        self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, env=env,
                                       stderr=subprocess.STDOUT, start_new_session=True)
         out.close()
         self._pidfile.write_text(f"{self._proc.pid}\n")

@@ -21,11 +21,15 @@ from pbx.settings import Settings
 
 CHROOT_NAME = "asterisk-forky"
 COMPLETE_MARKER = ".pbx-chroot-complete"
-PACKAGES = "asterisk,asterisk-modules,asterisk-core-sounds-en-gsm"
+# Every package the chroot must hold. A chroot built before a package was added here
+# gets it installed on the next provision (the marker records what is installed).
+# odbc-postgresql and unixodbc: app_voicemail_odbc/res_odbc reach the store's PostgreSQL.
+PACKAGES = ("asterisk", "asterisk-modules", "asterisk-core-sounds-en-gsm", "odbc-postgresql", "unixodbc")
 SUITE = "forky"
 # Debian 12's debootstrap has no forky script; sid's builds it fine.
 DEBOOTSTRAP_SCRIPT = "/usr/share/debootstrap/scripts/sid"
 BUILD_TIMEOUT_S = 1800
+INSTALL_TIMEOUT_S = 900
 
 
 class ProvisionError(RuntimeError):
@@ -74,7 +78,7 @@ def _build_chroot(target: Path) -> None:
     if tmp.exists():
         _unmount_all(tmp)
         shutil.rmtree(tmp)
-    argv = ["debootstrap", "--variant=minbase", f"--include={PACKAGES}",
+    argv = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
             SUITE, str(tmp), debian_mirror(), DEBOOTSTRAP_SCRIPT]
     log = target.with_name(target.name + ".build.log")
     with open(log, "wb") as out:
@@ -85,8 +89,52 @@ def _build_chroot(target: Path) -> None:
     if proc.returncode != 0 or not (tmp / "usr/sbin/asterisk").exists():
         tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["?"]
         raise ProvisionError(f"debootstrap failed ({proc.returncode}): {tail[0]} — see {log}")
-    (tmp / COMPLETE_MARKER).write_text("ok\n")
+    _write_marker(tmp, set(PACKAGES))
     tmp.rename(target)
+
+
+def installed_packages(root: Path) -> set[str]:
+    """What the marker says the chroot holds; an old marker ("ok") names only the first set."""
+    text = (root / COMPLETE_MARKER).read_text()
+    for line in text.splitlines():
+        if line.startswith("packages:"):
+            return {name for name in line.split(":", 1)[1].split(",") if name.strip()}
+    return {"asterisk", "asterisk-modules", "asterisk-core-sounds-en-gsm"}
+
+
+def _write_marker(root: Path, packages: set[str]) -> None:
+    tmp = root / f"{COMPLETE_MARKER}.tmp"
+    tmp.write_text(f"ok\npackages:{','.join(sorted(packages))}\n")
+    os.replace(tmp, root / COMPLETE_MARKER)
+
+
+def _install_missing(root: Path) -> None:
+    """Install into a complete chroot the packages added to PACKAGES since it was built.
+
+    Runs under the provisioning lock; only adds packages, never removes one."""
+    have = installed_packages(root)
+    missing = [name for name in PACKAGES if name not in have]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        raise ProvisionError(f"the Asterisk chroot lacks {', '.join(missing)}: installing them needs root")
+    _bind_mounts(root)
+    (root / "etc/apt/sources.list").write_text(f"deb {debian_mirror()} {SUITE} main\n")
+    log = root.with_name(root.name + ".install.log")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    with open(log, "ab") as out:
+        # The mirror may be a dated snapshot (debootstrap does not check Valid-Until either).
+        for argv in (["apt-get", "-o", "Acquire::Check-Valid-Until=false", "update"],
+                     ["apt-get", "install", "-y", "--no-install-recommends", *missing]):
+            try:
+                proc = subprocess.run(["chroot", str(root), *argv], stdout=out, stderr=subprocess.STDOUT,
+                                      timeout=INSTALL_TIMEOUT_S, env=env, stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired as exc:
+                raise ProvisionError(f"`{' '.join(argv)}` in the chroot took over {INSTALL_TIMEOUT_S} s; "
+                                     f"see {log}") from exc
+            if proc.returncode != 0:
+                raise ProvisionError(f"`{' '.join(argv)}` in the chroot failed ({proc.returncode}); see {log}")
+    _write_marker(root, have | set(missing))
 
 
 def _mounted(path: Path) -> bool:
@@ -140,6 +188,7 @@ def provision(settings: Settings) -> AsteriskInstall:
             except ProvisionError:
                 # A mirror hiccup on a fresh CI machine should not fail the whole run.
                 _build_chroot(target)
+        _install_missing(target)
         if os.geteuid() != 0:
             raise ProvisionError("running Asterisk in the chroot needs root")
         _prepare_chroot(target)

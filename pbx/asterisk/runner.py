@@ -19,7 +19,6 @@ from pbx.asterisk.voicemail_mail import VoicemailMailer
 from pbx.settings import Settings
 
 log = logging.getLogger("pbx.runner")
-MAILED_STATE = "voicemail-mailed.json"
 
 
 async def run_all(settings: Settings, factory: sessionmaker[Session], stop: asyncio.Event | None = None) -> None:
@@ -30,7 +29,7 @@ async def run_all(settings: Settings, factory: sessionmaker[Session], stop: asyn
     parts = {
         "controller": Controller(settings, factory).run(stop),
         "stasis app": StasisApp(settings, factory).run(stop),
-        "voicemail mailer": VoicemailMailer(settings, factory, settings.state_dir / MAILED_STATE).run(stop),
+        "voicemail mailer": VoicemailMailer(settings, factory).run(stop),
     }
     results = await asyncio.gather(*(_part(name, run, stop) for name, run in parts.items()))
     failed = [name for name, ok in zip(parts, results) if not ok]

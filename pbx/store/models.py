@@ -326,3 +326,28 @@ class Node(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     progress: Mapped[str | None] = mapped_column(String(200))  # a long sync's last step, for `pbx up`
     refused: Mapped[str] = mapped_column(Text, default="{}")  # JSON: number id -> why this node has it not live
+
+
+class VoicemailMailJob(Base):
+    """One voicemail message to mail (R23), keyed by its msg_id: mailed once across nodes.
+
+    Any node's mailer inserts it when it sees the message (a unique msg_id: the first
+    insert wins); a worker claims it (next_at moved a lease ahead, attempts + 1), sends,
+    and sets done_at. `node` is the node that found it: on SQLite only that node has
+    the audio (its own spool); on PostgreSQL the audio is in voicemessages, any node sends.
+    """
+
+    __tablename__ = "voicemail_mail_job"
+    __table_args__ = (Index("ix_voicemail_mail_job_due", "done_at", "next_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    msg_id: Mapped[str] = mapped_column(String(64), unique=True)
+    number_id: Mapped[int] = mapped_column(Integer)
+    node: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[float] = mapped_column(Float)
+    next_at: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    done_at: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str | None] = mapped_column(String(20))  # sent, no-address, gone
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -126,10 +126,9 @@ def voicemail_mailer(world, smtp_sink, tmp_path):
     """The mailer on the World's spool, sending to the sink; its first scan has run when it yields."""
     smtp = SmtpSettings(host="127.0.0.1", port=smtp_sink.port, sender="voicemail@pbx.example")
     settings = dataclasses.replace(world.settings, smtp=smtp)
-    state = tmp_path / "mailed.json"
-    running = InThread(lambda: VoicemailMailer(settings, world.factory, state)).start()
+    running = InThread(lambda: VoicemailMailer(settings, world.factory)).start()
     deadline = time.monotonic() + START_TIMEOUT_S
-    while not state.exists():
+    while running.service is None or not running.service.ready.is_set():
         assert time.monotonic() < deadline, "the voicemail mailer did not start"
         time.sleep(0.05)
     yield running

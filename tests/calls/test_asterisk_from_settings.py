@@ -104,11 +104,8 @@ def test_controller_mailer_and_web_ui_use_the_asterisk_the_settings_name(elsewhe
     with transaction(factory) as session:
         features.update_features(session, Actor.system("test"), alice["id"],
                                  {"voicemail_email": "alice@acme.example"})
-    state = pbx_settings.state_dir / "mailed.json"
-    state.parent.mkdir(parents=True)
-    state.write_text("{}")  # not the first run: what is in the spool is new
     write_message(elsewhere.spool_dir / "voicemail" / "pbx" / f"n{alice['id']}")
-    with running(lambda: VoicemailMailer(pbx_settings, factory, state)):
+    with running(lambda: VoicemailMailer(pbx_settings, factory)):
         mails = smtp_sink.wait(1, timeout=TIMEOUT_S)
     assert [mail["To"] for mail in mails] == ["alice@acme.example"]
 

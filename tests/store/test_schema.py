@@ -108,6 +108,9 @@ def test_the_feature_table_makes_the_schema_of_the_migrations(db_url, factory):
 
     engine = make_engine(db_url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        # voicemessages (PostgreSQL only) is app_voicemail_odbc's table, laid out by Asterisk: no model.
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True,
+            "include_name": lambda name, kind, _parent: not (kind == "table" and name == "voicemessages")})
         assert compare_metadata(context, Base.metadata) == []
     engine.dispose()

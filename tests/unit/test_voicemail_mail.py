@@ -65,3 +65,80 @@ def test_r23_mailbox_lines_hold_no_user_string(demo_store):
     boxes = [line for line in text.splitlines() if "=>" in line]
     assert boxes and all(line.split(" => ") == [line.split(" => ")[0], "-"] for line in boxes)
     assert all(line.split(" => ")[0][1:].isdigit() for line in boxes)
+
+
+def _mailer(factory, tmp_path: Path, node: str, sent: list[str], fail: list[bool]):
+    import dataclasses
+
+    from pbx.asterisk.voicemail_mail import VoicemailMailer
+    from pbx.settings import Settings, SmtpSettings
+
+    settings = dataclasses.replace(Settings.from_env(), database_url="sqlite://", node_name=node,
+                                   asterisk_spool_dir=tmp_path, smtp=SmtpSettings(host="127.0.0.1", port=1))
+    mailer = VoicemailMailer(settings, factory)
+
+    def send(message, to):
+        if fail and fail.pop(0):
+            return "refused"
+        sent.append(message.msg_id)
+        return None
+
+    mailer._send = send
+    return mailer
+
+
+def _with_address(factory) -> int:
+    with transaction(factory) as session:
+        number = session.scalar(select(PhoneNumber).where(PhoneNumber.extension == "204"))
+        number.features.voicemail_email = "front.desk@acme.example"
+        return number.id
+
+
+def test_r23_a_message_found_twice_is_one_job_mailed_once(demo_store, tmp_path):
+    box_id = _with_address(demo_store)
+    write_message(tmp_path / "voicemail" / "pbx" / f"n{box_id}", 0)
+    sent: list[str] = []
+    mailer = _mailer(demo_store, tmp_path, "node-1", sent, [])
+    mailer.scan(None)
+    mailer.scan(f"n{box_id}")  # MessageWaiting after the full scan: the same message again
+    assert mailer.work() == 1
+    mailer.scan(None)
+    assert mailer.work() == 0
+    assert sent == ["1700000000-00000000"]
+
+
+def test_r23_a_failed_send_is_retried_with_back_off(demo_store, tmp_path):
+    import time as clock
+
+    from pbx.asterisk import voicemail_mail
+    from pbx.store.models import VoicemailMailJob
+
+    box_id = _with_address(demo_store)
+    write_message(tmp_path / "voicemail" / "pbx" / f"n{box_id}", 0)
+    sent: list[str] = []
+    mailer = _mailer(demo_store, tmp_path, "node-1", sent, [True])
+    mailer.scan(None)
+    assert mailer.work() == 1 and sent == []
+    with transaction(demo_store) as session:
+        job = session.scalar(select(VoicemailMailJob))
+        assert job.attempts == 1 and job.done_at is None and job.last_error == "refused"
+        assert job.next_at - clock.time() > voicemail_mail.RETRY_FIRST_S - 1  # not due yet
+        job.next_at = 0  # the back-off has passed
+    assert mailer.work() == 1 and sent == ["1700000000-00000000"]
+
+
+def test_r23_a_worker_lost_between_claim_and_mark_leaves_the_job_to_another_after_the_lease(demo_store, tmp_path):
+    from pbx.store.models import VoicemailMailJob
+
+    box_id = _with_address(demo_store)
+    write_message(tmp_path / "voicemail" / "pbx" / f"n{box_id}", 0)
+    sent: list[str] = []
+    mailer = _mailer(demo_store, tmp_path, "node-1", sent, [])
+    mailer.scan(None)
+    assert mailer.claim() is not None  # claimed, then the worker dies (sent or not)
+    assert mailer.claim() is None and mailer.work() == 0  # leased: nobody else takes it
+    with transaction(demo_store) as session:
+        session.scalar(select(VoicemailMailJob)).next_at = 0  # the lease ran out
+    assert mailer.work() == 1 and sent == ["1700000000-00000000"]
+    with transaction(demo_store) as session:
+        assert session.scalar(select(VoicemailMailJob)).attempts == 2

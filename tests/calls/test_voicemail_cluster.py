@@ -1,0 +1,228 @@
+"""Issue 9, "Voicemail is shared", on two real Asterisks with one PostgreSQL store.
+
+A message left through node 1 (a real call with audio) is in the store's `voicemessages`
+and counted by node 2; its email is sent exactly once with both nodes' mailers running;
+a newly activated number has its mailbox on every node with no `voicemail reload`.
+Ports: node i uses PBX_TEST_VM_PORT_BASE + 100*i + 60/38/88/98 on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import shutil
+import time
+import wave
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from pbx import demo
+from pbx.asterisk.ami import Ami
+from pbx.asterisk.local import LocalAsterisk
+from pbx.asterisk.voicemail_mail import VoicemailMailer
+from pbx.services import features, operator
+from pbx.services.actor import Actor
+from pbx.settings import AsteriskPorts, Settings, SmtpSettings
+from pbx.store import PhoneNumber, make_engine, make_session_factory, transaction
+from pbx.store.migrate import upgrade
+from pbx.store.models import VoicemailMailJob
+from tests.calls.ari_fixtures import InThread
+from tests.calls.voice import leave_message
+from tests.cluster import Agent, AmiReader, wait_until
+from tests.postgres_server import PostgresServer
+from tests.sip.instance import settings_for_tests
+from tests.world import OUTSIDE_CALLER
+
+pytestmark = pytest.mark.asterisk
+PORT_BASE = int(os.environ.get("PBX_TEST_VM_PORT_BASE", "41000"))
+SYNC_TIMEOUT_S = 60
+MAIL_TIMEOUT_S = 30
+
+
+def vm_node_settings(base: Settings, index: int, url: str, state_dir: Path) -> Settings:
+    first = PORT_BASE + 100 * index
+    directory = state_dir / f"node-{index}"
+    directory.mkdir(parents=True, exist_ok=True)
+    return dataclasses.replace(
+        base,
+        state_dir=directory,
+        database_url=url,
+        instance=f"{base.instance}-{index}",
+        node_name=f"node-{index}",
+        ports=AsteriskPorts(sip=first + 60, ami=first + 38, http=first + 88, trunk_outbound=first + 98),
+    )
+
+
+@pytest.fixture(scope="module")
+def store_url():
+    server = PostgresServer()
+    try:
+        url = server.start()
+    except Exception:
+        server.stop()
+        raise
+    upgrade(url)
+    engine = make_engine(url)
+    with transaction(make_session_factory(engine)) as session:
+        demo.seed(session)
+    engine.dispose()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def nodes(store_url, tmp_path_factory):
+    """Two Asterisks on the PostgreSQL store, each with its agent (controller) in service."""
+    state = tmp_path_factory.mktemp("vm-cluster")
+    base = settings_for_tests(state)
+    settings = [vm_node_settings(base, i, store_url, state) for i in (1, 2)]
+    locals_: list[LocalAsterisk] = []
+    agents: list[Agent] = []
+    try:
+        for s in settings:
+            local = LocalAsterisk(s)
+            local.down()
+            for sub in ("lib", "spool"):
+                shutil.rmtree(local.instance_dir / sub, ignore_errors=True)
+            shutil.rmtree(local.spool_dir, ignore_errors=True)  # the nodes' shared spool (temp files only)
+            locals_.append(local)
+            local.up()
+        agents = [Agent(s) for s in settings]
+        for agent in agents:
+            agent.start()
+        wait_until(
+            lambda: all(a.controller and a.controller.in_service for a in agents),
+            SYNC_TIMEOUT_S,
+            "both nodes in service",
+        )
+        yield settings, locals_, agents
+    finally:
+        for agent in agents:
+            agent.close()
+        for local in locals_:
+            local.down()
+
+
+@pytest.fixture
+def store(store_url):
+    engine = make_engine(store_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def mailers(nodes, store, smtp_sink):
+    """Both nodes' voicemail mailers, sending to the sink."""
+    settings, _, _ = nodes
+    smtp = SmtpSettings(host="127.0.0.1", port=smtp_sink.port, sender="voicemail@pbx.example")
+    running = [
+        InThread(lambda s=s: VoicemailMailer(dataclasses.replace(s, smtp=smtp), store)).start() for s in settings
+    ]
+    wait_until(
+        lambda: all(r.service is not None and r.service.ready.is_set() for r in running), 10, "both mailers started"
+    )
+    yield [r.service for r in running]
+    for r in running:
+        r.stop()
+
+
+def number_id(factory, e164: str) -> int:
+    with transaction(factory) as session:
+        return session.scalar(select(PhoneNumber.id).where(PhoneNumber.e164 == e164))
+
+
+def mailbox_count(settings: Settings, box: str) -> tuple[int, int]:
+    async def count(ami: Ami) -> tuple[int, int]:
+        (reply,) = [r for r in [await ami.action("MailboxCount", Mailbox=f"{box}@pbx")]]
+        first = reply[0] if isinstance(reply, list) else reply
+        return int(first.get("NewMessages", -1)), int(first.get("OldMessages", -1))
+
+    reader = AmiReader([settings])
+    try:
+        return reader.run(count(reader.amis[0]))
+    finally:
+        reader.close()
+
+
+def test_a_message_left_through_node_1_is_heard_through_node_2_and_mailed_once(nodes, store, smtp_sink, mailers):
+    settings, locals_, _ = nodes
+    box_id = number_id(store, "+442079460204")
+    with transaction(store) as session:
+        features.update_features(session, Actor.system("test"), box_id, {"voicemail_email": "front.desk@acme.example"})
+
+    assert leave_message(settings[0], "+442079460204", OUTSIDE_CALLER, tone_s=3).ok
+
+    # The message and its audio are in the store's table, not only in node 1's spool.
+    with transaction(store) as session:
+        rows = session.execute(
+            text("SELECT dir, msg_id, mailboxuser, mailboxcontext, length(recording) AS size FROM voicemessages")
+        ).all()
+    assert len(rows) == 1, rows
+    (row,) = rows
+    assert (row.mailboxuser, row.mailboxcontext) == (f"n{box_id}", "pbx") and row.dir.endswith("/INBOX")
+    assert row.size > 16000  # ~3 s of 8 kHz 16-bit PCM
+    # Node 2 sees it (its own AMI), and plays it from the store: VM_INFO on node 2 counts it too.
+    assert mailbox_count(settings[1], f"n{box_id}") == (1, 0)
+    assert mailbox_count(settings[0], f"n{box_id}") == (1, 0)
+
+    # Exactly one email, with both mailers running and each scanning everything again.
+    mails = smtp_sink.wait(1, timeout=MAIL_TIMEOUT_S)
+    assert len(mails) == 1
+    for mailer in mailers:
+        mailer.scan(None)
+        mailer.work()
+    time.sleep(2)
+    assert len(smtp_sink.messages) == 1
+    (audio,) = list(smtp_sink.messages[0].iter_attachments())
+    with wave.open(io.BytesIO(audio.get_content())) as recording:
+        assert 1.5 <= recording.getnframes() / recording.getframerate() <= 5
+    with transaction(store) as session:
+        jobs = session.scalars(select(VoicemailMailJob)).all()
+        assert [(j.msg_id, j.outcome, j.attempts) for j in jobs] == [(row.msg_id, "sent", 1)]
+    for local in locals_:
+        problems = [
+            line
+            for line in local.log_path.read_text(errors="replace").splitlines()
+            if "odbc" in line.lower() and ("ERROR" in line or "WARNING" in line)
+        ]
+        assert problems == [], problems
+
+
+def test_a_new_number_has_its_mailbox_on_every_node_with_no_voicemail_reload(nodes, store, monkeypatch):
+    settings, locals_, agents = nodes
+    commands: Counter[str] = Counter()
+    original = Ami.command
+
+    async def recording(self: Ami, cmd: str) -> str:
+        commands[cmd] += 1
+        return await original(self, cmd)
+
+    monkeypatch.setattr(Ami, "command", recording)
+    new_id = number_id(store, "+442079460205")  # reserved in the demo
+    before = locals_[1].command("voicemail show users for pbx")
+    assert f"n{new_id} " not in before
+    started = time.monotonic()
+    with transaction(store) as session:
+        operator.activate_number(session, Actor.system("test"), new_id)
+
+    def has_box() -> bool:
+        return all(f"n{new_id}" in local.command("voicemail show users for pbx") for local in locals_)
+
+    wait_until(has_box, 10, "the new mailbox on both nodes")
+    elapsed = time.monotonic() - started
+    wait_until(lambda: all(a.controller.in_service for a in agents), SYNC_TIMEOUT_S, "agents caught up")
+    assert not [c for c in commands if "voicemail" in c], commands
+    assert not any(
+        "voicemail" in c
+        for local in locals_
+        for c in local.log_path.read_text(errors="replace").splitlines()
+        if "reload" in c.lower()
+    )
+    print(f"new mailbox visible on both nodes after {elapsed * 1000:.0f} ms")
+    # And a message can be left in it, through node 2.
+    assert leave_message(settings[1], "+442079460205", OUTSIDE_CALLER, tone_s=2).ok
+    assert mailbox_count(settings[0], f"n{new_id}") == (1, 0)
