@@ -3,6 +3,7 @@
 Numbers come from Ofcom's drama ranges (01xx 496 0xxx: 1,000 each), which no real
 subscriber holds; all belong to one occupier at one extra site, extensions 10000 up.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -13,8 +14,18 @@ from pbx.services.actor import Actor
 from pbx.store import transaction
 from pbx.store.models import Operator, PhoneNumber
 
-DRAMA_RANGES = ("+44113496", "+44114496", "+44115496", "+44116496", "+44117496",
-                "+44118496", "+44121496", "+44131496", "+44141496", "+44151496")
+DRAMA_RANGES = (
+    "+44113496",
+    "+44114496",
+    "+44115496",
+    "+44116496",
+    "+44117496",
+    "+44118496",
+    "+44121496",
+    "+44131496",
+    "+44141496",
+    "+44151496",
+)
 PER_RANGE = 1000
 CHUNK = 500  # numbers per transaction
 OCCUPIER, SITE = "Bench Ltd", "Leeds - Bench"
@@ -45,7 +56,7 @@ def add_numbers(factory: sessionmaker[Session], total: int) -> int:
     wanted = e164_numbers(missing)
     for start in range(0, missing, CHUNK):
         with transaction(factory) as session:
-            for offset, e164 in enumerate(wanted[start:start + CHUNK], start=start):
+            for offset, e164 in enumerate(wanted[start : start + CHUNK], start=start):
                 number = ops.allocate_number(session, actor, occupier_id, site_id, e164, str(10000 + offset))
                 ops.activate_number(session, actor, number.id)
     return missing

@@ -5,13 +5,14 @@ a trunk caller placing calls at `-r` calls per second, `-m` calls in all, each h
 moment and hung up. The rate steps up until a call fails, then bisects. No message
 traces: at these rates the trace, not Asterisk, would be what is measured.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import signal
-import statistics
 import socket
+import statistics
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -88,13 +89,39 @@ class Sipp:
         self.screen = work / f"{name}.screen.log"
         self.port = port or free_ports(2)
         media = free_ports(4, avoid=self.port) if port else self.port + 2
-        self.argv = [SIPP, *args, "-t", "u1", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-bind_local",
-                     "-p", str(self.port), "-mp", str(media), "-nostdin",
-                     "-timeout", f"{int(timeout_s)}s", "-trace_screen", "-screen_file", str(self.screen),
-                     "-trace_err", "-error_file", str(work / f"{name}.errors.log")]
+        self.argv = [
+            SIPP,
+            *args,
+            "-t",
+            "u1",
+            "-i",
+            "127.0.0.1",
+            "-mi",
+            "127.0.0.1",
+            "-bind_local",
+            "-p",
+            str(self.port),
+            "-mp",
+            str(media),
+            "-nostdin",
+            "-timeout",
+            f"{int(timeout_s)}s",
+            "-trace_screen",
+            "-screen_file",
+            str(self.screen),
+            "-trace_err",
+            "-error_file",
+            str(work / f"{name}.errors.log"),
+        ]
         with open(work / f"{name}.stderr.log", "wb") as err:
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=err, cwd=work, start_new_session=True)
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                cwd=work,
+                start_new_session=True,
+            )
 
     def wait(self) -> int:
         try:
@@ -137,16 +164,43 @@ class Handset:
     def start(self, timeout_s: float) -> None:
         register = _scenario("register.xml", self.work, {})
         port = free_ports(6)
-        reg = subprocess.run([SIPP, f"127.0.0.1:{self.settings.ports.sip}", "-sf", str(register),
-                              "-s", self.phone_id, "-au", self.phone_id, "-ap", self.password,
-                              "-m", "1", "-t", "u1", "-i", "127.0.0.1", "-p", str(port), "-bind_local",
-                              "-nostdin", "-timeout", "10s", "-timeout_error"],
-                             cwd=self.work, capture_output=True, timeout=20, stdin=subprocess.DEVNULL)
+        reg = subprocess.run(
+            [
+                SIPP,
+                f"127.0.0.1:{self.settings.ports.sip}",
+                "-sf",
+                str(register),
+                "-s",
+                self.phone_id,
+                "-au",
+                self.phone_id,
+                "-ap",
+                self.password,
+                "-m",
+                "1",
+                "-t",
+                "u1",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-bind_local",
+                "-nostdin",
+                "-timeout",
+                "10s",
+                "-timeout_error",
+            ],
+            cwd=self.work,
+            capture_output=True,
+            timeout=20,
+            stdin=subprocess.DEVNULL,
+        )
         if reg.returncode != 0:
             raise RuntimeError(f"{self.phone_id} could not register (sipp {reg.returncode})")
         # The UAS listens on the port the handset registered from: its contact.
-        self.uas = Sipp("handset", self.work, ["-sf", str(_scenario("uas_answer.xml", self.work, {}))],
-                        timeout_s, port=port)
+        self.uas = Sipp(
+            "handset", self.work, ["-sf", str(_scenario("uas_answer.xml", self.work, {}))], timeout_s, port=port
+        )
         time.sleep(0.3)  # bound before the first INVITE
         if self.uas.proc.poll() is not None:
             raise RuntimeError("the handset's sipp UAS did not start; see handset.stderr.log")
@@ -161,11 +215,27 @@ def run_step(settings: Settings, target: str, rate: int, work: Path) -> Step:
     header = f"{settings.trunk_header}: {settings.trunk_secret}"
     scenario = _scenario("uac_trunk.xml", work, {"TRUNK_HEADER": header, "HOLD_MS": str(HOLD_MS)})
     limit = max(50, rate * (HOLD_MS // 1000 + 2) * 2)  # concurrent calls allowed: never the bound
-    caller = Sipp(f"caller-{target.lstrip('+')}-{rate}", work,
-                  [f"127.0.0.1:{settings.ports.sip}", "-sf", str(scenario), "-s", target,
-                   "-r", str(rate), "-m", str(calls), "-l", str(limit), "-recv_timeout", "10000",
-                   "-timeout_error"],
-                  timeout_s=calls / rate + HOLD_MS / 1000 + 30)
+    caller = Sipp(
+        f"caller-{target.lstrip('+')}-{rate}",
+        work,
+        [
+            f"127.0.0.1:{settings.ports.sip}",
+            "-sf",
+            str(scenario),
+            "-s",
+            target,
+            "-r",
+            str(rate),
+            "-m",
+            str(calls),
+            "-l",
+            str(limit),
+            "-recv_timeout",
+            "10000",
+            "-timeout_error",
+        ],
+        timeout_s=calls / rate + HOLD_MS / 1000 + 30,
+    )
     code = caller.wait()
     successful, failed = caller.counts()
     return Step(rate, calls, successful, failed, code)
@@ -183,8 +253,9 @@ def _drain(local: LocalAsterisk) -> None:
     time.sleep(1)
 
 
-def find_max_rate(settings: Settings, local: LocalAsterisk, target: str, work: Path,
-                  start: int = START_RATE, report=print) -> RateSearch:
+def find_max_rate(
+    settings: Settings, local: LocalAsterisk, target: str, work: Path, start: int = START_RATE, report=print
+) -> RateSearch:
     """Ramp up from `start` by RAMP until a call fails (or MAX_RATE), then bisect BISECT_STEPS times."""
     search = RateSearch(target)
     rate, low, high = start, 0, None
@@ -215,8 +286,15 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_per_call(settings: Settings, local: LocalAsterisk, targets: list[str], work: Path,
-                 rate: int = CPU_RATE, repeats: int = CPU_REPEATS, report=print) -> dict[str, float]:
+def cpu_per_call(
+    settings: Settings,
+    local: LocalAsterisk,
+    targets: list[str],
+    work: Path,
+    rate: int = CPU_RATE,
+    repeats: int = CPU_REPEATS,
+    report=print,
+) -> dict[str, float]:
     """Asterisk's CPU milliseconds per call for each target, at a rate well below the edge:
     the steadiest measure of what the dialplan costs (the median of `repeats` interleaved
     runs; a run with a failed call does not count)."""
@@ -230,6 +308,8 @@ def cpu_per_call(settings: Settings, local: LocalAsterisk, targets: list[str], w
             _drain(local)
             if step.ok:
                 samples[target].append(used / step.successful * 1000)
-            report(f"    {target:>16} {rate:5d} calls/s: {step.successful}/{step.calls} ok, "
-                   f"Asterisk CPU {used / max(step.successful, 1) * 1000:.3f} ms per call")
+            report(
+                f"    {target:>16} {rate:5d} calls/s: {step.successful}/{step.calls} ok, "
+                f"Asterisk CPU {used / max(step.successful, 1) * 1000:.3f} ms per call"
+            )
     return {target: statistics.median(values) if values else float("nan") for target, values in samples.items()}

@@ -14,6 +14,7 @@ Run from the repo root, as root like the test suite:
 Goals: (a) p99 < 50 ms with 3 nodes and 10,000 numbers; (b) back within 30 s of the restart.
 Every wait is bounded; everything started is stopped at the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,12 +59,19 @@ GOAL_P99_MS, GOAL_CATCHUP_S = 50.0, 30.0
 
 def agent_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PBX_")}
-    env.update({"PBX_STATE_DIR": str(settings.state_dir), "PBX_CACHE_DIR": str(settings.cache_dir),
-                "PBX_DATABASE_URL": settings.database_url, "PBX_INSTANCE": settings.instance,
-                "PBX_NODE_NAME": settings.node_name,
-                "PBX_SIP_PORT": str(settings.ports.sip), "PBX_AMI_PORT": str(settings.ports.ami),
-                "PBX_HTTP_PORT": str(settings.ports.http),
-                "PBX_TRUNK_OUTBOUND_PORT": str(settings.ports.trunk_outbound)})
+    env.update(
+        {
+            "PBX_STATE_DIR": str(settings.state_dir),
+            "PBX_CACHE_DIR": str(settings.cache_dir),
+            "PBX_DATABASE_URL": settings.database_url,
+            "PBX_INSTANCE": settings.instance,
+            "PBX_NODE_NAME": settings.node_name,
+            "PBX_SIP_PORT": str(settings.ports.sip),
+            "PBX_AMI_PORT": str(settings.ports.ami),
+            "PBX_HTTP_PORT": str(settings.ports.http),
+            "PBX_TRUNK_OUTBOUND_PORT": str(settings.ports.trunk_outbound),
+        }
+    )
     return env
 
 
@@ -74,9 +82,15 @@ class AgentProcess:
 
     def start(self) -> None:
         with open(self.settings.state_dir / "controller.log", "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "pbx.cli", "controller"], cwd=REPO_ROOT,
-                                         env=agent_env(self.settings), stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "pbx.cli", "controller"],
+                cwd=REPO_ROOT,
+                env=agent_env(self.settings),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -92,8 +106,11 @@ class AgentProcess:
 def in_service(factory, names: list[str]) -> bool:
     with transaction(factory) as session:
         nodes = {n.name: n for n in session.scalars(select(Node).where(Node.name.in_(names)))}
-        return (len(nodes) == len(names) and all(n.state is NodeState.IN_SERVICE for n in nodes.values())
-                and not any(has_pending(session, name) for name in names))
+        return (
+            len(nodes) == len(names)
+            and all(n.state is NodeState.IN_SERVICE for n in nodes.values())
+            and not any(has_pending(session, name) for name in names)
+        )
 
 
 def wait_in_service(factory, names: list[str], agents: list[AgentProcess], timeout: float) -> float:
@@ -110,8 +127,9 @@ def wait_in_service(factory, names: list[str], agents: list[AgentProcess], timeo
 
 def changeable_numbers(factory, count: int) -> list[int]:
     with transaction(factory) as session:
-        numbers = session.scalars(select(PhoneNumber).where(PhoneNumber.status == NumberStatus.ACTIVE)
-                                  .order_by(PhoneNumber.id.desc()))
+        numbers = session.scalars(
+            select(PhoneNumber).where(PhoneNumber.status == NumberStatus.ACTIVE).order_by(PhoneNumber.id.desc())
+        )
         return [n.id for n in numbers if why_read_only(n) is None][:count]
 
 
@@ -170,8 +188,10 @@ def main() -> int:
             demo.seed(session)
         started = time.monotonic()
         bigstore.add_numbers(factory, args.numbers)
-        print(f"store: {bigstore.number_count(factory)} numbers ({args.store}), added in "
-              f"{time.monotonic() - started:.0f} s")
+        print(
+            f"store: {bigstore.number_count(factory)} numbers ({args.store}), added in "
+            f"{time.monotonic() - started:.0f} s"
+        )
         asterisks = start_asterisks(settings)
         agents = [AgentProcess(s) for s in settings]
         for agent in agents:
@@ -182,8 +202,10 @@ def main() -> int:
         (number_id,) = changeable_numbers(factory, 1)
         latency = asyncio.run(live_everywhere(settings, factory, number_id, args.changes))
         verdict = "ok" if latency.percentile(99) < GOAL_P99_MS else "MISSED"
-        print(f"(a) change -> live on all {args.nodes} nodes: {latency.line()}  "
-              f"[goal p99 < {GOAL_P99_MS:.0f} ms: {verdict}]")
+        print(
+            f"(a) change -> live on all {args.nodes} nodes: {latency.line()}  "
+            f"[goal p99 < {GOAL_P99_MS:.0f} ms: {verdict}]"
+        )
 
         late = agents[-1]
         late.stop()
@@ -192,17 +214,25 @@ def main() -> int:
         started = time.monotonic()
         for index in range(args.catchup):
             with transaction(factory) as session:
-                features.update_features(session, actor, numbers[index % len(numbers)],
-                                         {"no_answer_seconds": RING_VALUES[index % len(RING_VALUES)]})
+                features.update_features(
+                    session,
+                    actor,
+                    numbers[index % len(numbers)],
+                    {"no_answer_seconds": RING_VALUES[index % len(RING_VALUES)]},
+                )
         made = time.monotonic() - started
         others = wait_in_service(factory, names[:-1], agents[:-1], SYNC_TIMEOUT_S)
-        print(f"(b) {args.catchup} changes made in {made:.1f} s while {names[-1]} was down "
-              f"(the others had them {others:.1f} s later)")
+        print(
+            f"(b) {args.catchup} changes made in {made:.1f} s while {names[-1]} was down "
+            f"(the others had them {others:.1f} s later)"
+        )
         late.start()
         back = wait_in_service(factory, names[-1:], [late], SYNC_TIMEOUT_S)
         verdict = "ok" if back < GOAL_CATCHUP_S else "MISSED"
-        print(f"(b) catch-up: {names[-1]} in service {back:.1f} s after its restart "
-              f"[goal < {GOAL_CATCHUP_S:.0f} s: {verdict}]")
+        print(
+            f"(b) catch-up: {names[-1]} in service {back:.1f} s after its restart "
+            f"[goal < {GOAL_CATCHUP_S:.0f} s: {verdict}]"
+        )
         log = (settings[-1].state_dir / "controller.log").read_text(errors="replace")
         replayed = [line for line in log.splitlines() if "replaying" in line or "full sync:" in line][-1:]
         print(f"    its agent: {replayed[0].split('pbx.controller')[-1].strip() if replayed else '?'}")

@@ -11,6 +11,7 @@ Run from the repo root: `python bench/features_bench.py` (root, like the test su
 Asterisk runs in the chroot). Goals: p99 < 50 ms at 10,000 numbers; ratio >= 0.9.
 Everything is bounded: counts, rates, and a timeout on every wait.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,17 +28,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bigstore  # noqa: E402
-import callrate  # noqa: E402
-import latency  # noqa: E402
+import bigstore
+import callrate
+import latency
 
-from pbx import demo  # noqa: E402
-from pbx.asterisk.local import LocalAsterisk  # noqa: E402
-from pbx.asterisk.outbox import has_pending  # noqa: E402
-from pbx.asterisk.start import start_local_asterisk  # noqa: E402
-from pbx.settings import REPO_ROOT, AsteriskPorts, Settings  # noqa: E402
-from pbx.store import make_engine, make_session_factory, transaction  # noqa: E402
-from pbx.store.migrate import upgrade  # noqa: E402
+from pbx import demo
+from pbx.asterisk.local import LocalAsterisk
+from pbx.asterisk.outbox import has_pending
+from pbx.asterisk.start import start_local_asterisk
+from pbx.settings import REPO_ROOT, AsteriskPorts, Settings
+from pbx.store import make_engine, make_session_factory, transaction
+from pbx.store.migrate import upgrade
 
 INSTANCE = "bench"
 PORTS = AsteriskPorts(sip=26060, ami=26038, http=28888, trunk_outbound=26098)
@@ -50,18 +51,26 @@ GOAL_P99_MS, GOAL_RATIO = 50.0, 0.9
 
 def bench_settings(state_dir: Path) -> Settings:
     base = Settings.from_env()
-    return dataclasses.replace(base, state_dir=state_dir, database_url=f"sqlite:///{state_dir / 'bench.db'}",
-                               instance=INSTANCE, ports=PORTS)
+    return dataclasses.replace(
+        base, state_dir=state_dir, database_url=f"sqlite:///{state_dir / 'bench.db'}", instance=INSTANCE, ports=PORTS
+    )
 
 
 def controller_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PBX_")}
-    env.update({"PBX_STATE_DIR": str(settings.state_dir), "PBX_CACHE_DIR": str(settings.cache_dir),
-                "PBX_DATABASE_URL": settings.database_url, "PBX_INSTANCE": settings.instance,
-                "PBX_SIP_PORT": str(settings.ports.sip), "PBX_AMI_PORT": str(settings.ports.ami),
-                "PBX_HTTP_PORT": str(settings.ports.http),
-                "PBX_TRUNK_OUTBOUND_PORT": str(settings.ports.trunk_outbound),
-                "PBX_TRUNK_SECRET": settings.trunk_secret})
+    env.update(
+        {
+            "PBX_STATE_DIR": str(settings.state_dir),
+            "PBX_CACHE_DIR": str(settings.cache_dir),
+            "PBX_DATABASE_URL": settings.database_url,
+            "PBX_INSTANCE": settings.instance,
+            "PBX_SIP_PORT": str(settings.ports.sip),
+            "PBX_AMI_PORT": str(settings.ports.ami),
+            "PBX_HTTP_PORT": str(settings.ports.http),
+            "PBX_TRUNK_OUTBOUND_PORT": str(settings.ports.trunk_outbound),
+            "PBX_TRUNK_SECRET": settings.trunk_secret,
+        }
+    )
     return env
 
 
@@ -73,10 +82,16 @@ class ControllerProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        log = open(self.settings.state_dir / "controller.log", "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "pbx.cli", "controller"], cwd=REPO_ROOT,
-                                     env=controller_env(self.settings), stdin=subprocess.DEVNULL,
-                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log = open(self.settings.state_dir / "controller.log", "ab")  # noqa: SIM115 (handed to the child process, closed below)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pbx.cli", "controller"],
+            cwd=REPO_ROOT,
+            env=controller_env(self.settings),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
 
     def stop(self) -> None:
@@ -117,8 +132,10 @@ def call_rates(settings: Settings, local: LocalAsterisk, work: Path, rounds: int
         print(f"  Asterisk CPU per call at {callrate.CPU_RATE} calls/s (median of {callrate.CPU_REPEATS}, interleaved)")
         cost = callrate.cpu_per_call(settings, local, [MINIMAL, NUMBER], work)
         for round_ in range(rounds):
-            for target, what in ((MINIMAL, "minimal dialplan, Dial(PJSIP/handset,18,I)"),
-                                 (NUMBER, "generated dialplan, pbx-number reading the number's features")):
+            for target, what in (
+                (MINIMAL, "minimal dialplan, Dial(PJSIP/handset,18,I)"),
+                (NUMBER, "generated dialplan, pbx-number reading the number's features"),
+            ):
                 print(f"  round {round_ + 1}: {what}")
                 start = int(found[target][-1] * 0.8) if found[target] else callrate.START_RATE
                 found[target].append(callrate.find_max_rate(settings, local, target, work, start=start).best)
@@ -128,14 +145,17 @@ def call_rates(settings: Settings, local: LocalAsterisk, work: Path, rounds: int
     # The median of the rounds: one lucky or unlucky step on a shared machine moves it least.
     best = {target: int(statistics.median(values)) for target, values in found.items()}
     rate_ratio = best[NUMBER] / best[MINIMAL] if best[MINIMAL] else 0.0
-    return (f"highest rate with no failed call (median of {rounds}): minimal {best[MINIMAL]} {found[MINIMAL]}, "
-            f"generated {best[NUMBER]} {found[NUMBER]} calls/s, ratio {rate_ratio:.2f}; "
-            f"Asterisk CPU per call: minimal {cost[MINIMAL]:.3f} ms, generated {cost[NUMBER]:.3f} ms, "
-            f"ratio {cost[MINIMAL] / cost[NUMBER]:.2f}")
+    return (
+        f"highest rate with no failed call (median of {rounds}): minimal {best[MINIMAL]} {found[MINIMAL]}, "
+        f"generated {best[NUMBER]} {found[NUMBER]} calls/s, ratio {rate_ratio:.2f}; "
+        f"Asterisk CPU per call: minimal {cost[MINIMAL]:.3f} ms, generated {cost[NUMBER]:.3f} ms, "
+        f"ratio {cost[MINIMAL] / cost[NUMBER]:.2f}"
+    )
 
 
-def big_store_latency(settings: Settings, factory, controller: ControllerProcess, total: int,
-                      changes: int) -> latency.Latency:
+def big_store_latency(
+    settings: Settings, factory, controller: ControllerProcess, total: int, changes: int
+) -> latency.Latency:
     """Grow the store through pbx.services (controller stopped), let the controller's full sync
     apply it all, then measure change -> live again."""
     controller.stop()
@@ -143,8 +163,10 @@ def big_store_latency(settings: Settings, factory, controller: ControllerProcess
     added = bigstore.add_numbers(factory, total)
     print(f"(c) added {added} numbers through pbx.services in {time.monotonic() - started:.1f} s")
     controller.start()
-    print(f"    controller: full sync of {bigstore.number_count(factory)} numbers "
-          f"in {wait_applied(factory, controller):.1f} s")
+    print(
+        f"    controller: full sync of {bigstore.number_count(factory)} numbers "
+        f"in {wait_applied(factory, controller):.1f} s"
+    )
     return latency.measure(settings, factory, NUMBER, changes)
 
 
@@ -171,8 +193,10 @@ def main() -> int:
     try:
         started = time.monotonic()
         local = start_local_asterisk(settings, factory)
-        print(f"asterisk '{INSTANCE}' up in {time.monotonic() - started:.1f} s "
-              f"(SIP {PORTS.sip}, AMI {PORTS.ami}); state in {state_dir}")
+        print(
+            f"asterisk '{INSTANCE}' up in {time.monotonic() - started:.1f} s "
+            f"(SIP {PORTS.sip}, AMI {PORTS.ami}); state in {state_dir}"
+        )
         controller.start()
         print(f"controller: first full sync done in {wait_applied(factory, controller):.1f} s")
 

@@ -3,6 +3,7 @@ the dialplan reads holding the new value, with `pbx controller` running as it do
 production (its own process). The key is watched with AMI DBGet in a tight loop (one
 round trip is about 0.2 ms here, which is the resolution of the figure).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,11 +32,13 @@ class Latency:
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.samples_ms)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
     def line(self) -> str:
-        return (f"n={len(self.samples_ms)}  p50 {self.percentile(50):.1f} ms  p99 {self.percentile(99):.1f} ms  "
-                f"max {max(self.samples_ms):.1f} ms  mean {statistics.fmean(self.samples_ms):.1f} ms")
+        return (
+            f"n={len(self.samples_ms)}  p50 {self.percentile(50):.1f} ms  p99 {self.percentile(99):.1f} ms  "
+            f"max {max(self.samples_ms):.1f} ms  mean {statistics.fmean(self.samples_ms):.1f} ms"
+        )
 
 
 def measure(settings: Settings, factory: sessionmaker[Session], e164: str, changes: int) -> Latency:

@@ -4,6 +4,7 @@ It is seeded through pbx.services, like any operator's data, so the demo also
 exercises the rules. Numbers are in Ofcom's drama ranges (020 7946 0xxx,
 0161 496 0xxx), which no real subscriber holds.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbx.services import assignment, handsets, operator as ops
+from pbx.services import assignment, handsets
+from pbx.services import operator as ops
 from pbx.services.actor import Actor
 from pbx.settings import Settings
 from pbx.store.models import Handset, NumberStatus, Occupier, Operator, PhoneNumber, Role, User
@@ -38,29 +40,94 @@ USERS = [
     ("admin@initech.example", "Ian", "Ingram", Role.OCCUPIER_ADMIN, "Initech"),
 ]
 HANDSETS = [
-    ("desk-os-1", "London - Old Street"), ("desk-os-2", "London - Old Street"),
-    ("desk-os-3", "London - Old Street"), ("desk-os-4", "London - Old Street"),
-    ("desk-os-5", "London - Old Street"), ("desk-os-6", "London - Old Street"),
-    ("desk-kx-1", "London - King's Cross"), ("desk-kx-2", "London - King's Cross"),
+    ("desk-os-1", "London - Old Street"),
+    ("desk-os-2", "London - Old Street"),
+    ("desk-os-3", "London - Old Street"),
+    ("desk-os-4", "London - Old Street"),
+    ("desk-os-5", "London - Old Street"),
+    ("desk-os-6", "London - Old Street"),
+    ("desk-kx-1", "London - King's Cross"),
+    ("desk-kx-2", "London - King's Cross"),
     ("desk-kx-3", "London - King's Cross"),
-    ("desk-mc-1", "Manchester - Spinningfields"), ("desk-mc-2", "Manchester - Spinningfields"),
+    ("desk-mc-1", "Manchester - Spinningfields"),
+    ("desk-mc-2", "Manchester - Spinningfields"),
 ]
 # e164, extension, occupier, site, default PIN, what to do: active/reserved/main:<dest>,
 # then user email, display name (first, second), handset
 NUMBERS = [
     ("+442079460100", "100", "Acme Ltd", "London - Old Street", "730152", "main:201", None, None, None),
-    ("+442079460201", "201", "Acme Ltd", "London - Old Street", "184629", "active", "alice@acme.example", None, "desk-os-1"),
-    ("+442079460202", "202", "Acme Ltd", "London - Old Street", "590318", "active", "bob@acme.example", None, "desk-os-2"),
-    ("+442079460203", "203", "Acme Ltd", "London - Old Street", "267405", "active", None, ("Meeting", "Room 1"), "desk-os-3"),
+    (
+        "+442079460201",
+        "201",
+        "Acme Ltd",
+        "London - Old Street",
+        "184629",
+        "active",
+        "alice@acme.example",
+        None,
+        "desk-os-1",
+    ),
+    (
+        "+442079460202",
+        "202",
+        "Acme Ltd",
+        "London - Old Street",
+        "590318",
+        "active",
+        "bob@acme.example",
+        None,
+        "desk-os-2",
+    ),
+    (
+        "+442079460203",
+        "203",
+        "Acme Ltd",
+        "London - Old Street",
+        "267405",
+        "active",
+        None,
+        ("Meeting", "Room 1"),
+        "desk-os-3",
+    ),
     ("+442079460204", "204", "Acme Ltd", "London - Old Street", "851736", "active", None, None, None),
     ("+442079460205", "205", "Acme Ltd", "London - Old Street", "318264", "reserved", None, None, None),
     ("+442079460300", "300", "Acme Ltd", "London - King's Cross", "472958", "main:301", None, None, None),
-    ("+442079460301", "301", "Acme Ltd", "London - King's Cross", "639027", "active", "carol@acme.example", ("Carol", "Reception"), "desk-kx-1"),
+    (
+        "+442079460301",
+        "301",
+        "Acme Ltd",
+        "London - King's Cross",
+        "639027",
+        "active",
+        "carol@acme.example",
+        ("Carol", "Reception"),
+        "desk-kx-1",
+    ),
     ("+442079460302", "302", "Acme Ltd", "London - King's Cross", "205817", "active", None, None, None),
     ("+442079460303", "303", "Acme Ltd", "London - King's Cross", "946371", "reserved", None, None, None),
     ("+442079460500", "500", "Globex Corporation", "London - Old Street", "728401", "main:201", None, None, None),
-    ("+442079460501", "201", "Globex Corporation", "London - Old Street", "503926", "active", "hank@globex.example", None, "desk-os-4"),
-    ("+442079460502", "202", "Globex Corporation", "London - Old Street", "617283", "active", None, ("Globex", "Sales"), None),
+    (
+        "+442079460501",
+        "201",
+        "Globex Corporation",
+        "London - Old Street",
+        "503926",
+        "active",
+        "hank@globex.example",
+        None,
+        "desk-os-4",
+    ),
+    (
+        "+442079460502",
+        "202",
+        "Globex Corporation",
+        "London - Old Street",
+        "617283",
+        "active",
+        None,
+        ("Globex", "Sales"),
+        None,
+    ),
     ("+442079460503", "203", "Globex Corporation", "London - Old Street", "394857", "reserved", None, None, None),
     ("+441614960100", "100", "Initech", "Manchester - Spinningfields", "275194", "reserved", None, None, None),
 ]
@@ -86,8 +153,9 @@ def seed(session: Session) -> bool:
         for name, site_names, voice in OCCUPIERS
     }
     users = {
-        email: ops.create_user(session, actor, operator, occupiers[occ] if occ else None,
-                               first, last, email, PASSWORD, role)
+        email: ops.create_user(
+            session, actor, operator, occupiers[occ] if occ else None, first, last, email, PASSWORD, role
+        )
         for email, first, last, role, occ in USERS
     }
     for desk, site in HANDSETS:
@@ -128,23 +196,42 @@ def describe(session: Session, settings: Settings) -> dict[str, Any]:
     # Handsets and the carrier talk to the SIP edge, never to Asterisk (docs/edge.md).
     sip = {"host": settings.edge_hosts[0], "port": settings.edge_sip_port}
     logins = [
-        {"email": u.email, "password": PASSWORD, "role": u.role.value,
-         "occupier": u.occupier.name if u.occupier else None, "name": u.full_name,
-         "number": u.number.e164 if u.number else None}
+        {
+            "email": u.email,
+            "password": PASSWORD,
+            "role": u.role.value,
+            "occupier": u.occupier.name if u.occupier else None,
+            "name": u.full_name,
+            "number": u.number.e164 if u.number else None,
+        }
         for u in session.scalars(select(User).order_by(User.id))
         if u.email in {e for e, *_ in USERS}
     ]
     numbers = [
-        {"number": n.e164, "extension": n.extension, "site": n.site.name, "occupier": n.occupier.name,
-         "status": n.status.value, "main": n.is_main, "default_pin": n.default_pin,
-         "handset": n.handset.phone_id if n.handset else None,
-         "user": n.user.email if n.user else None, "display_name": n.display_name,
-         "main_destination": n.main_destination, "id": n.id}
+        {
+            "number": n.e164,
+            "extension": n.extension,
+            "site": n.site.name,
+            "occupier": n.occupier.name,
+            "status": n.status.value,
+            "main": n.is_main,
+            "default_pin": n.default_pin,
+            "handset": n.handset.phone_id if n.handset else None,
+            "user": n.user.email if n.user else None,
+            "display_name": n.display_name,
+            "main_destination": n.main_destination,
+            "id": n.id,
+        }
         for n in session.scalars(select(PhoneNumber).order_by(PhoneNumber.id))
     ]
     handset_list = [
-        {"phone_id": h.phone_id, "site": h.site.name, "sip_username": h.sip_username,
-         "sip_password": h.sip_password, "number": h.number.e164 if h.number else None}
+        {
+            "phone_id": h.phone_id,
+            "site": h.site.name,
+            "sip_username": h.sip_username,
+            "sip_password": h.sip_password,
+            "number": h.number.e164 if h.number else None,
+        }
         for h in session.scalars(select(Handset).order_by(Handset.id))
     ]
     occupiers = [
@@ -156,8 +243,12 @@ def describe(session: Session, settings: Settings) -> dict[str, Any]:
         "sip": sip,
         "trunk": {
             # Send from `source` (the edge knows the carrier by it) to the edge's trunk port.
-            "inbound": {"host": settings.edge_hosts[0], "port": settings.edge_trunk_port,
-                        "source": settings.trunk_host, "headers": {}},
+            "inbound": {
+                "host": settings.edge_hosts[0],
+                "port": settings.edge_trunk_port,
+                "source": settings.trunk_host,
+                "headers": {},
+            },
             # Where the edge sends our outgoing calls (from its trunk port).
             "outbound": {"host": settings.trunk_host, "port": settings.ports.trunk_outbound},
         },

@@ -1,4 +1,5 @@
 """Background processes that `pbx up` starts and `pbx down` stops, tracked by pid files."""
+
 from __future__ import annotations
 
 import os
@@ -37,9 +38,14 @@ class Background:
             return running
         self.pidfile.parent.mkdir(parents=True, exist_ok=True)
         with open(self.logfile, "ab") as log:
-            process = subprocess.Popen([sys.executable, "-m", "pbx.cli", *args], stdout=log, stderr=log,
-                                       stdin=subprocess.DEVNULL, start_new_session=True,
-                                       env=process_env(env))
+            process = subprocess.Popen(
+                [sys.executable, "-m", "pbx.cli", *args],
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env=process_env(env),
+            )
         self.pidfile.write_text(str(process.pid))
         return process.pid
 

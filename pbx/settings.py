@@ -9,6 +9,7 @@ on 127.0.0.1, its config and spool folders those of the local instance
 and a benchmark can each run their own Asterisk side by side. Every variable, its
 default and meaning: docs/settings.md.
 """
+
 from __future__ import annotations
 
 import os
@@ -119,8 +120,11 @@ class Settings:
     def __post_init__(self) -> None:
         own = {self.node_sip_host} | set(self.edge_hosts)
         if len(own) != len(self.edge_hosts) + 1 or self.trunk_host in own:
-            raise SettingsError("PBX_NODE_SIP_HOST", "PBX_EDGE_HOSTS and PBX_TRUNK_HOST must all differ: "
-                                "the edge tells a node, an edge and the carrier apart by source address")
+            raise SettingsError(
+                "PBX_NODE_SIP_HOST",
+                "PBX_EDGE_HOSTS and PBX_TRUNK_HOST must all differ: "
+                "the edge tells a node, an edge and the carrier apart by source address",
+            )
         if self.edge_sip_port == self.edge_trunk_port:
             raise SettingsError("PBX_EDGE_TRUNK_PORT", "must differ from PBX_EDGE_SIP_PORT")
 
@@ -133,19 +137,25 @@ class Settings:
         """The settings the environment (or `env`) gives; SettingsError names a bad one."""
         read = _Reader(os.environ if env is None else env)
         if read.text("PBX_TRUNK_SECRET"):
-            raise SettingsError("PBX_TRUNK_SECRET", "is gone: the SIP edge knows the carrier by its source "
-                                "address (PBX_TRUNK_HOST); unset it")
+            raise SettingsError(
+                "PBX_TRUNK_SECRET",
+                "is gone: the SIP edge knows the carrier by its source address (PBX_TRUNK_HOST); unset it",
+            )
         if read.text("PBX_VOICEMAIL_SPOOL"):
-            raise SettingsError("PBX_VOICEMAIL_SPOOL", "is replaced by PBX_ASTERISK_SPOOL_DIR: Asterisk's "
-                                "spool folder (the one holding voicemail/), not its voicemail/pbx folder")
+            raise SettingsError(
+                "PBX_VOICEMAIL_SPOOL",
+                "is replaced by PBX_ASTERISK_SPOOL_DIR: Asterisk's "
+                "spool folder (the one holding voicemail/), not its voicemail/pbx folder",
+            )
         state_dir = read.path("PBX_STATE_DIR", Path.home() / ".local/state/pbx")
         return cls(
             state_dir=state_dir,
             cache_dir=read.path("PBX_CACHE_DIR", Path.home() / ".cache/pbx"),
             database_url=read.text("PBX_DATABASE_URL") or f"sqlite:///{state_dir / 'pbx.db'}",
             instance=read.matching("PBX_INSTANCE", "dev", _INSTANCE, "a name of letters, digits, '.', '_', '-'"),
-            node_name=read.matching("PBX_NODE_NAME", "node-1", _NODE, "a name of letters, digits, '.', '_', '-' "
-                                    "(at most 100)"),
+            node_name=read.matching(
+                "PBX_NODE_NAME", "node-1", _NODE, "a name of letters, digits, '.', '_', '-' (at most 100)"
+            ),
             ports=AsteriskPorts(
                 sip=read.port("PBX_SIP_PORT", 5060),
                 ami=read.port("PBX_AMI_PORT", 5038),
@@ -158,15 +168,17 @@ class Settings:
             ami_secret=read.credential("PBX_AMI_SECRET", "pbx-ami-secret"),
             ari_user=read.credential("PBX_ARI_USER", "pbx"),
             ari_password=read.credential("PBX_ARI_PASSWORD", "pbx-ari-secret"),
-            trunk_name=read.matching("PBX_TRUNK_NAME", "carrier", _NAME,
-                                     "a name of lower-case letters, digits and '-'"),
+            trunk_name=read.matching(
+                "PBX_TRUNK_NAME", "carrier", _NAME, "a name of lower-case letters, digits and '-'"
+            ),
             trunk_host=read.ipv4("PBX_TRUNK_HOST", DEFAULT_CARRIER),
             edge_hosts=read.ipv4_list("PBX_EDGE_HOSTS", (LOCALHOST,)),
             edge_sip_port=read.port("PBX_EDGE_SIP_PORT", 5060),
             edge_trunk_port=read.port("PBX_EDGE_TRUNK_PORT", 5080),
             edge_runtime_dir=read.folder("PBX_EDGE_RUNTIME_DIR"),
             edge_secret=read.matching("PBX_EDGE_SECRET", "", _EDGE_SECRET, "16 to 64 letters and digits")
-            if read.text("PBX_EDGE_SECRET") else "",
+            if read.text("PBX_EDGE_SECRET")
+            else "",
             node_sip_host=read.ipv4("PBX_NODE_SIP_HOST", DEFAULT_NODE_SIP_HOST),
             asterisk_host=read.host("PBX_ASTERISK_HOST", LOCALHOST),
             asterisk_etc_dir=read.folder("PBX_ASTERISK_ETC_DIR"),
@@ -176,8 +188,9 @@ class Settings:
             smtp=SmtpSettings(
                 host=read.host("PBX_SMTP_HOST", ""),
                 port=read.port("PBX_SMTP_PORT", DEFAULT_SMTP_PORT),
-                sender=read.matching("PBX_SMTP_FROM", DEFAULT_SENDER, _SENDER,
-                                     "a plain address like voicemail@example.com"),
+                sender=read.matching(
+                    "PBX_SMTP_FROM", DEFAULT_SENDER, _SENDER, "a plain address like voicemail@example.com"
+                ),
                 starttls=read.flag("PBX_SMTP_STARTTLS"),
                 user=read.single_line("PBX_SMTP_USER"),
                 password=read.single_line("PBX_SMTP_PASSWORD"),

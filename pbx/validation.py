@@ -3,6 +3,7 @@
 Pure functions: each returns the clean value or raises InvalidInput naming the field,
 so the web UI, the CLI and the JSON API all give the same message.
 """
+
 from __future__ import annotations
 
 import re
@@ -65,8 +66,10 @@ def phone_id(value: str, field: str = "phone_id") -> str:
     """A handset's Phone ID: also its SIP user name, so only SIP- and config-safe characters."""
     raw = typed(value, field)
     if not PHONE_ID_RE.fullmatch(raw) or raw.lower().startswith("pbx-"):
-        raise InvalidInput(field, f"{raw!r} is not a phone ID: use letters, digits, '.', '_' or '-' "
-                                  "(up to 40, not starting with 'pbx-')")
+        raise InvalidInput(
+            field,
+            f"{raw!r} is not a phone ID: use letters, digits, '.', '_' or '-' (up to 40, not starting with 'pbx-')",
+        )
     return raw
 
 

@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
+# ruff (lint + format) and mypy first: a minute, and a broken tree fails before the long calls.
+scripts/lint.sh
 export CI="${CI:-true}"
 exec python3 -m pytest -p no:cacheprovider -ra "$@"

@@ -1,5 +1,6 @@
 """N Asterisk nodes, each with its own agent (the controller), sharing one store: for the cluster
 tests and bench/changelog_bench.py. 127.0.0.1 only; each node's ports are base + 1000*i."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,16 +21,21 @@ from pbx.store import make_engine, make_session_factory
 AGENT_STOP_S = 15
 
 
-def node_settings(base: Settings, instance: str, index: int, port_base: int, state_dir: Path,
-                  database_url: str) -> Settings:
+def node_settings(
+    base: Settings, instance: str, index: int, port_base: int, state_dir: Path, database_url: str
+) -> Settings:
     """Node `index` (1..N): instance `<instance>-<index>`, ports port_base + 1000*index + 60/38/88/98."""
     first = port_base + 1000 * index
     directory = state_dir / f"node-{index}"
     directory.mkdir(parents=True, exist_ok=True)
     return dataclasses.replace(
-        base, state_dir=directory, database_url=database_url, instance=f"{instance}-{index}",
+        base,
+        state_dir=directory,
+        database_url=database_url,
+        instance=f"{instance}-{index}",
         node_name=f"node-{index}",
-        ports=AsteriskPorts(sip=first + 60, ami=first + 38, http=first + 88, trunk_outbound=first + 98))
+        ports=AsteriskPorts(sip=first + 60, ami=first + 38, http=first + 88, trunk_outbound=first + 98),
+    )
 
 
 def start_asterisks(settings: list[Settings]) -> list[LocalAsterisk]:
@@ -53,8 +59,12 @@ def start_asterisks(settings: list[Settings]) -> list[LocalAsterisk]:
 class Agent:
     """One node's agent: the real controller loop in a thread with its own engine, as `pbx controller`."""
 
-    def __init__(self, settings: Settings, applied: Counter[tuple[str, int]] | None = None,
-                 events: list[tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        applied: Counter[tuple[str, int]] | None = None,
+        events: list[tuple[str, str]] | None = None,
+    ) -> None:
         self.settings = settings
         self.applied = applied if applied is not None else Counter()
         self.events = events if events is not None else []
@@ -68,10 +78,13 @@ class Agent:
         self.applied.update((name, row_id) for row_id in row_ids)
 
     def start(self) -> Controller:
-        controller = Controller(self.settings, make_session_factory(self.engine),
-                                on_applied=self._record,
-                                on_caught_up=lambda name: self.events.append(("caught_up", name)),
-                                on_behind=lambda name: self.events.append(("behind", name)))
+        controller = Controller(
+            self.settings,
+            make_session_factory(self.engine),
+            on_applied=self._record,
+            on_caught_up=lambda name: self.events.append(("caught_up", name)),
+            on_behind=lambda name: self.events.append(("behind", name)),
+        )
         loop = asyncio.new_event_loop()
         stop = asyncio.Event()
 
@@ -123,6 +136,7 @@ class AmiReader:
     def get_all(self, family: str, key: str) -> list[str | None]:
         async def every() -> list[str | None]:
             return list(await asyncio.gather(*(ami.db_get(family, key) for ami in self.amis)))
+
         return self.run(every())
 
     def close(self) -> None:

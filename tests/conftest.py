@@ -8,6 +8,7 @@ through the edge; the carrier calls in from its own address. When Asterisk or th
 edge cannot be started the tests that need them FAIL, never skip: a green run must
 mean the calls ran.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -47,7 +48,7 @@ def asterisk(asterisk_settings, tmp_path_factory) -> AsteriskUnderTest:
         local.up()
         edges_up(asterisk_settings)
         wait_linked(asterisk_settings, local)
-    except Exception as error:  # provisioning or boot: fail loudly, never skip
+    except Exception as error:  # noqa: BLE001 (provisioning or boot: fail loudly, never skip)
         edges_down(asterisk_settings)
         local.down()
         pytest.fail(f"the test Asterisk or its edge could not be started: {error}", pytrace=False)

@@ -2,6 +2,7 @@
 
 It must fail, not skip, when PostgreSQL is missing: the store is promised on both.
 """
+
 from __future__ import annotations
 
 import glob
@@ -48,8 +49,19 @@ class PostgresServer:
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
         data = self.dir / "data"
         self._run(_bin("initdb"), "-D", str(data), "-U", "pbx", "--auth=trust", "-E", "UTF8")
-        self._run(_bin("pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-w", "-t", "60", "start",
-                  "-o", f"-h 127.0.0.1 -p {self.port} -k {self.dir} -F")
+        self._run(
+            _bin("pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+            "-o",
+            f"-h 127.0.0.1 -p {self.port} -k {self.dir} -F",
+        )
         url = f"postgresql+psycopg://pbx@127.0.0.1:{self.port}/postgres"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

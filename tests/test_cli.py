@@ -4,6 +4,7 @@ Every command answers bad input with one error line and a non-zero exit, never a
 traceback (exit 2: bad input; 1: refused or a missing service). `pbx features` is the
 feature service's own way in, with the same rules (R20-R27) as the web UI.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,13 +51,29 @@ def state(tmp_path, demo_db):
 def run_pbx(args: list[str], state_dir, **env: str) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith("PBX_")}
     port = str(closed_port())
-    base.update({"PBX_STATE_DIR": str(state_dir), "PBX_CACHE_DIR": str(state_dir / "cache"),
-                 "PBX_DATABASE_URL": f"sqlite:///{state_dir / 'pbx.db'}", "PBX_INSTANCE": "cli-test",
-                 "PBX_SIP_PORT": port, "PBX_AMI_PORT": port, "PBX_HTTP_PORT": port,
-                 "PBX_TRUNK_OUTBOUND_PORT": port, "PBX_WEB_PORT": port})
+    base.update(
+        {
+            "PBX_STATE_DIR": str(state_dir),
+            "PBX_CACHE_DIR": str(state_dir / "cache"),
+            "PBX_DATABASE_URL": f"sqlite:///{state_dir / 'pbx.db'}",
+            "PBX_INSTANCE": "cli-test",
+            "PBX_SIP_PORT": port,
+            "PBX_AMI_PORT": port,
+            "PBX_HTTP_PORT": port,
+            "PBX_TRUNK_OUTBOUND_PORT": port,
+            "PBX_WEB_PORT": port,
+        }
+    )
     base.update(env)
-    return subprocess.run([sys.executable, "-m", "pbx.cli", *args], cwd=REPO_ROOT, env=base,
-                          capture_output=True, text=True, timeout=CLI_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "pbx.cli", *args],
+        cwd=REPO_ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_S,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, code: int | None = None) -> str:
@@ -77,6 +94,7 @@ def features(state, number: str) -> dict:
 
 # -- pbx features ------------------------------------------------------------------------------
 
+
 def test_features_show_prints_the_numbers_features_as_json(state):
     shown = features(state, ALICE)
     assert shown["number"] == ALICE and shown["extension"] == "201" and shown["status"] == "active"
@@ -84,13 +102,18 @@ def test_features_show_prints_the_numbers_features_as_json(state):
 
 
 def test_r4_features_set_changes_them_and_the_number_waits_for_asterisk(state):
-    result = run_pbx(["features", "set", ALICE, "dnd=on", "forward_no_answer=202", "no_answer_seconds=5",
-                      f"cli={MAIN}"], state)
+    result = run_pbx(
+        ["features", "set", ALICE, "dnd=on", "forward_no_answer=202", "no_answer_seconds=5", f"cli={MAIN}"], state
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["status"] == "pending"
     shown = features(state, ALICE)
-    assert (shown["dnd"], shown["forward_no_answer"], shown["no_answer_seconds"], shown["cli"]) == \
-        (True, "202", 5, MAIN)
+    assert (shown["dnd"], shown["forward_no_answer"], shown["no_answer_seconds"], shown["cli"]) == (
+        True,
+        "202",
+        5,
+        MAIN,
+    )
     off = run_pbx(["features", "set", ALICE, "forward_no_answer=", "cli="], state)
     assert off.returncode == 0, off.stderr
     assert (features(state, ALICE)["forward_no_answer"], features(state, ALICE)["cli"]) == ("", "")
@@ -115,46 +138,53 @@ def test_r20_forward_loop_is_refused(state):
     assert "loop" in assert_one_line_error(run_pbx(["features", "set", BOB, "forward_always=201"], state), 1)
 
 
-@pytest.mark.parametrize("args, code, words", [
-    (["features", "show", "201"], 2, "international format"),
-    (["features", "show", "+442079469999"], 1, "not found"),
-    (["features", "set", ALICE, "dnd"], 2, "key=value"),
-    (["features", "set", ALICE, "colour=red"], 2, "not a feature"),
-    (["features", "set", ALICE, "dnd=maybe"], 2, "on or off"),
-    (["features", "set", ALICE, "no_answer_seconds=500"], 2, "5 to 120"),
-    (["features", "set", ALICE, "forward_always=999"], 2, "emergency"),
-    (["features", "set", ALICE, "forward_always=201"], 2, "itself"),
-    (["features", "set", ALICE, "voicemail_email=a@b.example\r\nBcc: x@evil.example"], 2, "Voicemail to email"),
-    (["features", "set", ALICE, f"cli={OTHER_SITE}"], 1, "is not an active number"),
-    (["features", "set", MAIN, "dnd=on"], 1, "read-only"),
-    (["features", "set", ALICE], 2, "Missing argument"),
-    (["features", "show"], 2, "Missing argument"),
-])
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (["features", "show", "201"], 2, "international format"),
+        (["features", "show", "+442079469999"], 1, "not found"),
+        (["features", "set", ALICE, "dnd"], 2, "key=value"),
+        (["features", "set", ALICE, "colour=red"], 2, "not a feature"),
+        (["features", "set", ALICE, "dnd=maybe"], 2, "on or off"),
+        (["features", "set", ALICE, "no_answer_seconds=500"], 2, "5 to 120"),
+        (["features", "set", ALICE, "forward_always=999"], 2, "emergency"),
+        (["features", "set", ALICE, "forward_always=201"], 2, "itself"),
+        (["features", "set", ALICE, "voicemail_email=a@b.example\r\nBcc: x@evil.example"], 2, "Voicemail to email"),
+        (["features", "set", ALICE, f"cli={OTHER_SITE}"], 1, "is not an active number"),
+        (["features", "set", MAIN, "dnd=on"], 1, "read-only"),
+        (["features", "set", ALICE], 2, "Missing argument"),
+        (["features", "show"], 2, "Missing argument"),
+    ],
+)
 def test_features_bad_input_is_one_line_and_non_zero(state, args, code, words):
     assert words in assert_one_line_error(run_pbx(args, state), code)
 
 
 # -- every other command -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("args, env", [
-    (["db", "upgrade"], {"PBX_DATABASE_URL": "nonsense://x"}),
-    (["db", "upgrade"], {"PBX_DATABASE_URL": "sqlite:////proc/no-such-dir/pbx.db"}),
-    (["demo"], {"PBX_DATABASE_URL": "postgresql://u:p@127.0.0.1:{closed}/pbx"}),
-    (["demo", "--json"], {"PBX_DATABASE_URL": "sqlite:///{not_a_db}"}),
-    (["render"], {}),
-    (["render", "--out", "{not_a_db}"], {}),
-    (["sync"], {}),  # no Asterisk on the AMI port
-    (["asterisk", "up"], {"PBX_SIP_PORT": "sip"}),
-    (["asterisk", "down"], {"PBX_AMI_PORT": "-1"}),
-    (["asterisk", "status"], {"PBX_HTTP_PORT": "80a"}),
-    (["controller"], {"PBX_AMI_PORT": "x"}),
-    (["web"], {"PBX_WEB_PORT": "web"}),
-    (["up"], {"PBX_SIP_PORT": "x"}),
-    (["down"], {"PBX_TRUNK_OUTBOUND_PORT": "x"}),
-    (["features", "show", ALICE], {"PBX_DATABASE_URL": "sqlite:///{not_a_db}"}),
-    (["no-such-command"], {}),
-    (["db", "no-such-command"], {}),
-])
+
+@pytest.mark.parametrize(
+    "args, env",
+    [
+        (["db", "upgrade"], {"PBX_DATABASE_URL": "nonsense://x"}),
+        (["db", "upgrade"], {"PBX_DATABASE_URL": "sqlite:////proc/no-such-dir/pbx.db"}),
+        (["demo"], {"PBX_DATABASE_URL": "postgresql://u:p@127.0.0.1:{closed}/pbx"}),
+        (["demo", "--json"], {"PBX_DATABASE_URL": "sqlite:///{not_a_db}"}),
+        (["render"], {}),
+        (["render", "--out", "{not_a_db}"], {}),
+        (["sync"], {}),  # no Asterisk on the AMI port
+        (["asterisk", "up"], {"PBX_SIP_PORT": "sip"}),
+        (["asterisk", "down"], {"PBX_AMI_PORT": "-1"}),
+        (["asterisk", "status"], {"PBX_HTTP_PORT": "80a"}),
+        (["controller"], {"PBX_AMI_PORT": "x"}),
+        (["web"], {"PBX_WEB_PORT": "web"}),
+        (["up"], {"PBX_SIP_PORT": "x"}),
+        (["down"], {"PBX_TRUNK_OUTBOUND_PORT": "x"}),
+        (["features", "show", ALICE], {"PBX_DATABASE_URL": "sqlite:///{not_a_db}"}),
+        (["no-such-command"], {}),
+        (["db", "no-such-command"], {}),
+    ],
+)
 def test_every_command_answers_bad_input_with_one_line(state, args, env):
     not_a_db = state / "not-a-database.txt"
     not_a_db.write_text("plain text\n")
@@ -167,8 +197,15 @@ def test_every_command_answers_bad_input_with_one_line(state, args, env):
 # -- the store's schema: only `pbx db upgrade` and `pbx up` change it ---------------------------
 
 STORE_COMMANDS = [
-    ["demo"], ["demo", "--json"], ["render", "--out", "{state}/rendered"], ["features", "show", ALICE],
-    ["features", "set", ALICE, "dnd=on"], ["sync"], ["asterisk", "up"], ["controller"], ["web"],
+    ["demo"],
+    ["demo", "--json"],
+    ["render", "--out", "{state}/rendered"],
+    ["features", "show", ALICE],
+    ["features", "set", ALICE, "dnd=on"],
+    ["sync"],
+    ["asterisk", "up"],
+    ["controller"],
+    ["web"],
 ]
 
 
@@ -176,8 +213,9 @@ def store_contents(path) -> dict[str, object]:
     """Every table's row count and the schema revision: what a refused command must leave as it was."""
     with sqlite3.connect(path) as connection:
         tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        contents: dict[str, object] = {t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-                                       for t in tables}
+        contents: dict[str, object] = {
+            t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables
+        }
         contents["revision"] = connection.execute("SELECT version_num FROM alembic_version").fetchall()
     return contents
 
@@ -185,8 +223,9 @@ def store_contents(path) -> dict[str, object]:
 @pytest.mark.parametrize("args", [["demo", "--json"], ["features", "show", ALICE], ["web"]])
 def test_a_command_refuses_a_store_with_no_schema_and_creates_nothing(tmp_path, args):
     error = assert_one_line_error(run_pbx([a.format(state=tmp_path) for a in args], tmp_path), 1)
-    assert error == (f"pbx: error: the store's schema is behind (revision none, code expects {head_revision()}): "
-                     "run pbx db upgrade")
+    assert error == (
+        f"pbx: error: the store's schema is behind (revision none, code expects {head_revision()}): run pbx db upgrade"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
@@ -229,8 +268,9 @@ def test_r40_features_reset_code_unlocks_the_authorization_code(state):
 
     engine = make_engine(f"sqlite:///{state / 'pbx.db'}")
     with transaction(make_session_factory(engine)) as session:
-        session.execute(update(PhoneNumber).where(PhoneNumber.e164 == ALICE).values(failed_code_count=3,
-                                                                                     code_locked=True))
+        session.execute(
+            update(PhoneNumber).where(PhoneNumber.e164 == ALICE).values(failed_code_count=3, code_locked=True)
+        )
     result = run_pbx(["features", "reset-code", ALICE], state)
 
     assert result.returncode == 0, result.stderr

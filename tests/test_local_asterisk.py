@@ -5,6 +5,7 @@ handsets and the carrier, through the test system's SIP edge, and a few extensio
 shows that Asterisk boots from asterisk-conf/, that handsets register and
 call, and that what a handset receives is recorded faithfully.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -72,14 +73,16 @@ def pbx(asterisk):
     factory = make_session_factory(engine)
     with transaction(factory) as session:
         site = Site(operator=Operator(name="Local test"), name="Desk room")
-        session.add_all([StoreHandset(phone_id=name, site=site, sip_password=password)
-                         for name, password in PASSWORDS.items()])
+        session.add_all(
+            [StoreHandset(phone_id=name, site=site, sip_password=password) for name, password in PASSWORDS.items()]
+        )
     engine.dispose()
     pjsip = render_pjsip(None, s).replace("context=pbx-from-edge", "context=lt-from-edge")
     dialplan = DIALPLAN.replace("@DID@", DID).replace("@CARRIER@", s.trunk_name)
     # Our extensions_pbx.conf replaces the rendered one that dialplan/pbx.conf includes.
-    asterisk.load_config({"pjsip_pbx.conf": pjsip, "extensions_pbx.conf": dialplan},
-                         ignore=("tries to include nonexistent context",))
+    asterisk.load_config(
+        {"pjsip_pbx.conf": pjsip, "extensions_pbx.conf": dialplan}, ignore=("tries to include nonexistent context",)
+    )
     return asterisk
 
 
@@ -102,8 +105,7 @@ def test_up_twice_is_idempotent(asterisk):
 def test_down_stops_and_up_starts_again(asterisk, tmp_path):
     """A second instance on other ports runs beside the session one."""
     ports = AsteriskPorts(sip=15160, ami=15138, http=18188, trunk_outbound=15198)
-    settings = dataclasses.replace(asterisk.settings, instance="test-lifecycle", ports=ports,
-                                   state_dir=tmp_path)
+    settings = dataclasses.replace(asterisk.settings, instance="test-lifecycle", ports=ports, state_dir=tmp_path)
     local = LocalAsterisk(settings)
     try:
         local.up()
@@ -122,8 +124,9 @@ def test_down_stops_and_up_starts_again(asterisk, tmp_path):
 
 def test_handset_calls_handset_and_the_invite_is_recorded(pbx):
     with Handset(pbx.settings, "desk-2", PASSWORDS["desk-2"], hold=5) as desk2:
-        result = place_call(pbx.settings, "201", caller="desk-1", password=PASSWORDS["desk-1"],
-                            caller_name="Typed By Caller", hold=0.5)
+        result = place_call(
+            pbx.settings, "201", caller="desk-1", password=PASSWORDS["desk-1"], caller_name="Typed By Caller", hold=0.5
+        )
         assert result.ok, result
         assert desk2.wait(10) == 0
     [invite] = desk2.invites
@@ -144,8 +147,16 @@ def test_trunk_call_rings_the_handset(pbx):
 
 def test_only_the_carriers_address_is_a_trunk(pbx):
     """The edge knows the carrier by its source address: from anywhere else, no call."""
-    result = place_call(pbx.settings, DID, caller=CALLER, trunk=True, expect=403, source="127.0.0.1",
-                        headers={"X-PBX-Trunk": pbx.settings.trunk_name}, timeout=10)
+    result = place_call(
+        pbx.settings,
+        DID,
+        caller=CALLER,
+        trunk=True,
+        expect=403,
+        source="127.0.0.1",
+        headers={"X-PBX-Trunk": pbx.settings.trunk_name},
+        timeout=10,
+    )
     assert result.status == 403, result
 
 
@@ -173,11 +184,13 @@ def test_outside_world_receives_an_outgoing_call(pbx):
 
 def test_repeated_dtmf_digits_arrive_intact(pbx):
     """The dialplan reads the digits, reports them over AMI and dials them out."""
+
     async def call_and_listen(ami: Ami):
         events = []
         ami.on_event("UserEvent", lambda _manager, event: events.append(event))
-        result = await asyncio.to_thread(place_call, pbx.settings, "300", caller="desk-1",
-                                         password=PASSWORDS["desk-1"], dtmf="1123#", hold=1)
+        result = await asyncio.to_thread(
+            place_call, pbx.settings, "300", caller="desk-1", password=PASSWORDS["desk-1"], dtmf="1123#", hold=1
+        )
         return result, events
 
     with OutsideWorld(pbx.settings, hold=5) as world:

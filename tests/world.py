@@ -3,6 +3,7 @@
 Tests act as people do: a handset registers and rings, a caller dials, an admin
 changes a feature through pbx.services; the controller's own code applies it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -36,7 +37,7 @@ def run_async(coro_fn) -> Any:
     def target() -> None:
         try:
             outcome["value"] = asyncio.run(coro_fn())
-        except BaseException as error:  # re-raised in the caller's thread
+        except BaseException as error:  # noqa: BLE001 (re-raised in the caller's thread)
             outcome["error"] = error
 
     thread = threading.Thread(target=target)
@@ -80,6 +81,7 @@ class World:
                 return await fn(ami)
             finally:
                 await ami.close()
+
         return run_async(main)
 
     def sync(self) -> None:
@@ -87,9 +89,11 @@ class World:
 
     def apply(self) -> None:
         """What the running controller does next: apply every waiting outbox row."""
+
         async def drain(ami):
             while await self.controller.apply_outbox(ami):
                 pass
+
         self.run_with_ami(drain)
 
     def set_features(self, number: str, **changes: Any) -> None:
@@ -99,8 +103,12 @@ class World:
 
     def number_id(self, number: str) -> int:
         with transaction(self.factory) as session:
-            return session.scalar(select(PhoneNumber.id).where(
-                (PhoneNumber.e164 == number) | ((PhoneNumber.extension == number) & PhoneNumber.occupier.has(name="Acme Ltd"))))
+            return session.scalar(
+                select(PhoneNumber.id).where(
+                    (PhoneNumber.e164 == number)
+                    | ((PhoneNumber.extension == number) & PhoneNumber.occupier.has(name="Acme Ltd"))
+                )
+            )
 
     # -- people -----------------------------------------------------------------
     def numbers(self, **match: Any) -> list[dict]:

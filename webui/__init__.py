@@ -4,6 +4,7 @@
 flags from pbx's Settings (none given: `Settings.from_env()`); tests pass
 `test_config` (DATABASE_URL, SECRET_KEY, ...) to run against their own store.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,8 +27,10 @@ csrf = CSRFProtect()
 POLL_MS = 1000  # how often a page re-reads its Pending rows: R4's "short delay" is about a second
 
 # Scripts and styles come only from /static: no inline script can run, whatever a name contains.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 
 
 def create_app(test_config: dict | None = None, *, settings: Settings | None = None) -> Flask:
@@ -57,8 +60,13 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.extensions["pbx"] = WebState(
         sessions=factory,
         web_sessions=SessionRegistry(factory),
-        limiter=SignInLimiter(factory, app.config["SIGNIN_MAX_FAILURES"], app.config["SIGNIN_WINDOW_S"],
-                              app.config["SIGNIN_MAX_PER_ADDRESS"], app.config["SIGNIN_MAX_PER_ACCOUNT"]),
+        limiter=SignInLimiter(
+            factory,
+            app.config["SIGNIN_MAX_FAILURES"],
+            app.config["SIGNIN_WINDOW_S"],
+            app.config["SIGNIN_MAX_PER_ADDRESS"],
+            app.config["SIGNIN_MAX_PER_ACCOUNT"],
+        ),
         settings=dataclasses.replace(settings, database_url=app.config["DATABASE_URL"]),
     )
     csrf.init_app(app)

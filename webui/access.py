@@ -4,11 +4,12 @@ Occupier admins: Telephony and user management of their own occupier. Users:
 My profile. Operator admins: the operator console. Anything else is 403; the
 services make another occupier's ids 404.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Callable
 
 from flask import abort, jsonify, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user
@@ -46,9 +47,16 @@ class WebUser(UserMixin):
         return Actor(label=self.email, role=self.role, user_id=self.id, occupier_id=self.occupier_id)
 
     @classmethod
-    def of(cls, user: User, sid: str) -> "WebUser":
-        return cls(id=user.id, sid=sid, email=user.email, name=user.full_name, role=user.role,
-                   occupier_id=user.occupier_id, occupier_name=user.occupier.name if user.occupier else None)
+    def of(cls, user: User, sid: str) -> WebUser:
+        return cls(
+            id=user.id,
+            sid=sid,
+            email=user.email,
+            name=user.full_name,
+            role=user.role,
+            occupier_id=user.occupier_id,
+            occupier_name=user.occupier.name if user.occupier else None,
+        )
 
 
 @login_manager.user_loader
@@ -77,12 +85,12 @@ def current_actor() -> Actor:
 
 
 def home_url(role: Role) -> str:
-    return {ADMIN: url_for("telephony.page"), USER: url_for("profile.page"),
-            OPERATOR: url_for("operator.page")}[role]
+    return {ADMIN: url_for("telephony.page"), USER: url_for("profile.page"), OPERATOR: url_for("operator.page")}[role]
 
 
 def roles_required(*roles: Role) -> Callable:
     """Signed in with one of `roles`, or 401/redirect (not signed in) and 403 (wrong role)."""
+
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -91,7 +99,9 @@ def roles_required(*roles: Role) -> Callable:
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorate
 
 

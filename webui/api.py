@@ -3,6 +3,7 @@
 Writes are in api_actions.py; both send refusals through webui.errors, so a
 refused change answers exactly what the form would say.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -21,8 +22,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @bp.get("/me")
 @roles_required(ADMIN, USER)
 def me():
-    return jsonify(email=current_user.email, name=current_user.name, role=current_user.role.value,
-                   occupier=current_user.occupier_name)
+    return jsonify(
+        email=current_user.email,
+        name=current_user.name,
+        role=current_user.role.value,
+        occupier=current_user.occupier_name,
+    )
 
 
 @bp.get("/sites")

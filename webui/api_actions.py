@@ -4,6 +4,7 @@ CSRF applies here as on forms: the page's script sends the token in the
 X-CSRFToken header. Each answer carries the number's new row, Pending until the
 controller has applied the change.
 """
+
 from __future__ import annotations
 
 from flask import jsonify
@@ -58,8 +59,9 @@ def reset_pin(number_id: int):
     """R14."""
     with unit_of_work() as db:
         number = pins.reset_pin(db, current_actor(), number_id)
-        return _answer(number, f"The PIN of {number.e164} is reset to its default PIN {number.default_pin} "
-                               "and unlocked")
+        return _answer(
+            number, f"The PIN of {number.e164} is reset to its default PIN {number.default_pin} and unlocked"
+        )
 
 
 @bp.post("/numbers/<int:number_id>/authorization-code-reset")

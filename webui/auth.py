@@ -1,4 +1,5 @@
 """Sign in and sign out: argon2 password check, session rotation, rate limit."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for

@@ -7,6 +7,7 @@ InvalidInput themselves to show each message beside its field (webui.forms).
 A form view that must keep what the person typed may still set `g.on_refusal`
 to re-render itself with the message (the features form does).
 """
+
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, render_template
@@ -16,24 +17,38 @@ from werkzeug.exceptions import HTTPException
 from pbx.services.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound, PbxError, RuleBroken
 from webui.access import is_api_request
 
-STATUS: dict[type[PbxError], int] = {NotFound: 404, Forbidden: 403, InvalidInput: 400, RuleBroken: 400,
-                                     Conflict: 400}
+STATUS: dict[type[PbxError], int] = {NotFound: 404, Forbidden: 403, InvalidInput: 400, RuleBroken: 400, Conflict: 400}
 CSRF_MESSAGE = "This request was refused: its security token is missing or out of date. Reload the page and try again."
 HTTP_MESSAGES = {
-    401: "Sign in first", 403: "You do not have access to this page",
+    401: "Sign in first",
+    403: "You do not have access to this page",
     404: "Not found: the page or the thing you asked for does not exist, or is not yours to see",
-    405: "That method is not allowed here", 429: "Too many attempts: wait a few minutes",
+    405: "That method is not allowed here",
+    429: "Too many attempts: wait a few minutes",
 }
 # The services' and the JSON bodies' field names, as the pages label the fields.
 FIELD_LABELS = {
-    "body": "Request", "ids": "Number ids",
-    "user": "User", "user_id": "User",
-    "display_name": "Display name", "first": "First part", "second": "Second part",
-    "display_name_first": "First part", "display_name_second": "Second part",
+    "body": "Request",
+    "ids": "Number ids",
+    "user": "User",
+    "user_id": "User",
+    "display_name": "Display name",
+    "first": "First part",
+    "second": "Second part",
+    "display_name_first": "First part",
+    "display_name_second": "Second part",
     "phone_id": "Phone ID",
-    "occupier": "Occupier", "site": "Site", "number": "Phone number", "e164": "Phone number",
-    "extension": "Extension", "default_pin": "Default PIN", "destination": "Destination",
-    "first_name": "First name", "last_name": "Last name", "email": "E-mail address", "password": "First password",
+    "occupier": "Occupier",
+    "site": "Site",
+    "number": "Phone number",
+    "e164": "Phone number",
+    "extension": "Extension",
+    "default_pin": "Default PIN",
+    "destination": "Destination",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "email": "E-mail address",
+    "password": "First password",
     "role": "Role",
 }
 
@@ -67,8 +82,9 @@ def field_messages(error: InvalidInput) -> dict[str, str]:
     return {field: labelled(field, message) for field, message in messages_of(error).items()}
 
 
-def _answer(status: int, message: str, rule: str | None = None, field: str | None = None,
-            errors: dict[str, str] | None = None):
+def _answer(
+    status: int, message: str, rule: str | None = None, field: str | None = None, errors: dict[str, str] | None = None
+):
     if is_api_request():
         return jsonify(error=message, rule=rule, field=field, errors=errors or {}), status
     return render_template("error.html", status=status, message=message), status

@@ -5,6 +5,7 @@ empty (a forward target, an e-mail address, the CLI), the value's own input enab
 its checkbox. The services check everything; every field they refuse shows its message
 next to it, all at once, with what the person typed kept.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,15 +14,7 @@ from flask import flash, g, redirect, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 
-from pbx.feature_table import (
-    BY_KEY,
-    EXCLUSIONS,
-    FEATURES,
-    Feature,
-    Group,
-    Kind,
-    excluded_with,
-)
+from pbx.feature_table import BY_KEY, EXCLUSIONS, FEATURES, Feature, Group, Kind, excluded_with
 from pbx.services import directory
 from pbx.services.errors import FieldErrors, InvalidInput, PbxError
 from pbx.services.features import features_dict, update_features
@@ -139,25 +132,51 @@ def handle(number_id: int, back_url: str, back_label: str):
     return _render(number_id, back_url, back_label)
 
 
-def _render(number_id: int, back_url: str, back_label: str, form: FeaturesForm | None = None,
-            refusal: PbxError | None = None, status: int = 200):
+def _render(
+    number_id: int,
+    back_url: str,
+    back_label: str,
+    form: FeaturesForm | None = None,
+    refusal: PbxError | None = None,
+    status: int = 200,
+):
     actor = current_actor()
     with unit_of_work() as db:
         number = get_number(db, actor, number_id)
         features = features_dict(number)
-        cli_numbers = [{"number": n.e164, "extension": n.extension, "main": n.is_main}
-                       for n in directory.cli_choices(db, actor, number_id)]
+        cli_numbers = [
+            {"number": n.e164, "extension": n.extension, "main": n.is_main}
+            for n in directory.cli_choices(db, actor, number_id)
+        ]
         page = {
-            "number": {"id": number.id, "e164": number.e164, "extension": number.extension,
-                       "default_pin": number.default_pin, "status": number.status.value,
-                       "status_label": STATUS_LABELS[number.status.value], "site": number.site.name,
-                       "last_error": number.last_error},
+            "number": {
+                "id": number.id,
+                "e164": number.e164,
+                "extension": number.extension,
+                "default_pin": number.default_pin,
+                "status": number.status.value,
+                "status_label": STATUS_LABELS[number.status.value],
+                "site": number.site.name,
+                "last_error": number.last_error,
+            },
             "read_only": _why_read_only(number),
             "locked": locked_sections(features),
             "cli_numbers": cli_numbers,
         }
     form = form or FeaturesForm(formdata=None, data=form_data(features))
     fields_refused = refusal is not None and _place(form, refusal)
-    return render_template("features.html", form=form, refusal=refusal, fields_refused=fields_refused,
-                           sections=sections(), parts=parts, by_key=BY_KEY, Kind=Kind, toggle_name=toggle_name,
-                           excluded_by=excluded_by, back_url=back_url, back_label=back_label, **page), status
+    return render_template(
+        "features.html",
+        form=form,
+        refusal=refusal,
+        fields_refused=fields_refused,
+        sections=sections(),
+        parts=parts,
+        by_key=BY_KEY,
+        Kind=Kind,
+        toggle_name=toggle_name,
+        excluded_by=excluded_by,
+        back_url=back_url,
+        back_label=back_label,
+        **page,
+    ), status

@@ -6,6 +6,7 @@ filled in); the rules stay in the services. When a service refuses fields
 `show_refusal`, worded with that field's label; any other refusal is the page's
 banner.
 """
+
 from __future__ import annotations
 
 from types import TracebackType
@@ -18,7 +19,6 @@ from wtforms.widgets import TextInput
 
 from pbx.services.errors import InvalidInput, PbxError
 from webui.errors import labelled, messages_of, status_of
-
 
 ROLE_LABELS = {"user": "User", "occupier_admin": "Occupier admin"}
 # The services' names of the allocate form's fields, where they differ.
@@ -90,10 +90,10 @@ def show_refusal(form: FlaskForm, refusal: InvalidInput, fields: dict[str, str] 
 class Submission:
     """A form's call to the services: a 400 refusal is kept to show on the page, others go on to webui.errors.
 
-        with Submission(form, fields) as sent, unit_of_work() as db:
-            ...
-        if sent.refused:
-            return page(form, sent.banner, 400)
+    with Submission(form, fields) as sent, unit_of_work() as db:
+        ...
+    if sent.refused:
+        return page(form, sent.banner, 400)
     """
 
     def __init__(self, form: FlaskForm, fields: dict[str, str] | None = None) -> None:
@@ -104,8 +104,9 @@ class Submission:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> bool:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> bool:
         if isinstance(error, InvalidInput):
             self.banner.extend(show_refusal(self.form, error, self.fields))
         elif isinstance(error, PbxError) and status_of(error) == 400:
@@ -144,7 +145,6 @@ class AllocateForm(FlaskForm):
     e164 = StringField("Phone number")
     extension = StringField("Extension")
     default_pin = StringField("Default PIN")
-
 
 
 class RegisterHandsetForm(FlaskForm):

@@ -1,14 +1,22 @@
 """The operator console (R31): allocate and activate numbers, main numbers, handsets, voice services."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from pbx.services import directory, operator as ops
+from pbx.services import directory
+from pbx.services import operator as ops
 from webui.access import OPERATOR, current_actor, roles_required
 from webui.forms import (
-    ALLOCATE_FIELDS, ActivateForm, AllocateForm, MainNumberForm, RegisterHandsetForm, Submission, VoiceServicesForm,
+    ALLOCATE_FIELDS,
+    ActivateForm,
+    AllocateForm,
+    MainNumberForm,
+    RegisterHandsetForm,
+    Submission,
+    VoiceServicesForm,
 )
 from webui.present import STATUS_LABELS
 from webui.store import unit_of_work
@@ -42,21 +50,46 @@ def _page(forms: ConsoleForms, banner: list[str] | None = None, status: int = 20
     with unit_of_work() as db:
         occupiers = directory.all_occupiers(db, actor)
         selected = _selected_occupier() or (occupiers[0].id if occupiers else None)
-        occupier_rows = [{"id": o.id, "name": o.name, "voice": o.voice_services_active,
-                          "sites": [s.name for s in o.sites]} for o in occupiers]
-        sites = [{"id": s.id, "name": s.name,
-                  "handsets": [{"phone_id": h.phone_id,
-                                "number": h.number.e164 if h.number else None} for h in s.handsets]}
-                 for s in directory.all_sites(db, actor)]
-        numbers = [{"id": n.id, "e164": n.e164, "extension": n.extension, "site": n.site.name,
-                    "status": n.status.value, "status_label": STATUS_LABELS[n.status.value], "main": n.is_main,
-                    "destination": n.main_destination or "", "user": n.user.full_name if n.user else "",
-                    "phone_id": n.handset.phone_id if n.handset else ""}
-                   for n in (directory.operator_numbers(db, actor, selected) if selected else [])]
+        occupier_rows = [
+            {"id": o.id, "name": o.name, "voice": o.voice_services_active, "sites": [s.name for s in o.sites]}
+            for o in occupiers
+        ]
+        sites = [
+            {
+                "id": s.id,
+                "name": s.name,
+                "handsets": [
+                    {"phone_id": h.phone_id, "number": h.number.e164 if h.number else None} for h in s.handsets
+                ],
+            }
+            for s in directory.all_sites(db, actor)
+        ]
+        numbers = [
+            {
+                "id": n.id,
+                "e164": n.e164,
+                "extension": n.extension,
+                "site": n.site.name,
+                "status": n.status.value,
+                "status_label": STATUS_LABELS[n.status.value],
+                "main": n.is_main,
+                "destination": n.main_destination or "",
+                "user": n.user.full_name if n.user else "",
+                "phone_id": n.handset.phone_id if n.handset else "",
+            }
+            for n in (directory.operator_numbers(db, actor, selected) if selected else [])
+        ]
     if forms.allocate.occupier.data is None:
         forms.allocate.occupier.data = selected
-    return render_template("operator.html", occupiers=occupier_rows, sites=sites, numbers=numbers,
-                           selected=selected, forms=forms, banner_messages=banner or []), status
+    return render_template(
+        "operator.html",
+        occupiers=occupier_rows,
+        sites=sites,
+        numbers=numbers,
+        selected=selected,
+        forms=forms,
+        banner_messages=banner or [],
+    ), status
 
 
 def _back(done: str):
@@ -79,8 +112,15 @@ def allocate():
     if not form.validate():
         return _again(forms)
     with Submission(form, ALLOCATE_FIELDS) as sent, unit_of_work() as db:
-        number = ops.allocate_number(db, current_actor(), form.occupier.data, form.site.data, form.e164.data or "",
-                                     form.extension.data or "", (form.default_pin.data or "").strip() or None)
+        number = ops.allocate_number(
+            db,
+            current_actor(),
+            form.occupier.data,
+            form.site.data,
+            form.e164.data or "",
+            form.extension.data or "",
+            (form.default_pin.data or "").strip() or None,
+        )
         done = f"{number.e164} is allocated to {number.occupier.name} at {number.site.name} (Reserved)"
     if sent.refused:
         return _again(forms, sent.banner)
@@ -139,4 +179,3 @@ def voice_services(occupier_id: int):
     if sent.refused:
         return _again(ConsoleForms(), sent.banner)
     return _back(done)
-

@@ -3,6 +3,7 @@
 Nothing here decides a rule: Assigned to (R10) and whether actions exist (R6)
 come from pbx.services.numbers.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,8 +28,12 @@ def number_row(number: PhoneNumber) -> dict[str, Any]:
         "extension": number.extension,
         "default_pin": number.default_pin,
         "main": number.is_main,
-        "assigned_to": {"kind": who.kind, "text": who.text, "user_id": who.user_id,
-                        "url": url_for("users.show", user_id=who.user_id) if who.user_id else None},
+        "assigned_to": {
+            "kind": who.kind,
+            "text": who.text,
+            "user_id": who.user_id,
+            "url": url_for("users.show", user_id=who.user_id) if who.user_id else None,
+        },
         "display_name": {"first": number.label_first, "second": number.label_second},
         "user": {"id": number.user.id, "name": number.user.full_name} if number.user else None,
         "status": number.status.value,
@@ -76,12 +81,21 @@ def site_json(site: Site) -> dict[str, Any]:
 
 
 def user_choice(choice: UserChoice) -> dict[str, Any]:
-    return {"id": choice.user.id, "name": choice.user.full_name, "email": choice.user.email,
-            "role": choice.user.role.value, "selectable": choice.selectable,
-            "number": choice.number.e164 if choice.number else None}
+    return {
+        "id": choice.user.id,
+        "name": choice.user.full_name,
+        "email": choice.user.email,
+        "role": choice.user.role.value,
+        "selectable": choice.selectable,
+        "number": choice.number.e164 if choice.number else None,
+    }
 
 
 def handset_choice(choice: HandsetChoice) -> dict[str, Any]:
     mine = choice.number
-    return {"phone_id": choice.handset.phone_id, "taken": choice.taken,
-            "number": mine.e164 if mine else None, "extension": mine.extension if mine else None}
+    return {
+        "phone_id": choice.handset.phone_id,
+        "taken": choice.taken,
+        "number": mine.e164 if mine else None,
+        "extension": mine.extension if mine else None,
+    }

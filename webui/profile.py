@@ -2,6 +2,7 @@
 
 Occupier admins are users of their occupier too, so they have a profile as well.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, url_for

@@ -4,6 +4,7 @@ Only the shape is checked here (an object, a whole number, text); what a value
 may be is the services' rule. Every wrong field of a request is reported at
 once, as FieldErrors, which webui.errors turns into a 400 naming each field.
 """
+
 from __future__ import annotations
 
 from typing import Any, TypeVar
@@ -54,8 +55,9 @@ class FeatureChanges(RootModel[dict[str, Any]]):
 class NumberIds(BaseModel):
     """GET /numbers?ids=1,2: the rows a page is waiting on."""
 
-    ids: list[int] = Field(default_factory=list, max_length=MAX_IDS,
-                           description=f"give up to {MAX_IDS} number ids separated by commas")
+    ids: list[int] = Field(
+        default_factory=list, max_length=MAX_IDS, description=f"give up to {MAX_IDS} number ids separated by commas"
+    )
 
     @field_validator("ids", mode="before")
     @classmethod

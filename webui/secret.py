@@ -4,6 +4,7 @@ It comes from the settings (PBX_SECRET_KEY), or is generated once into the state
 directory so a restart keeps everyone's CSRF tokens valid and a fresh install needs
 no setup.
 """
+
 from __future__ import annotations
 
 import os

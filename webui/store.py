@@ -1,4 +1,5 @@
 """The store as the web app reaches it: one transaction per unit of work."""
+
 from __future__ import annotations
 
 from contextlib import AbstractContextManager

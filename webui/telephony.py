@@ -3,6 +3,7 @@
 The page is rendered once; its script reads the rows from /api/v1/ and filters
 them in the browser, so thousands of numbers never need a full reload.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request, url_for
@@ -27,8 +28,14 @@ def page():
         selected = _selected_site(db, actor, sites)
         voice_services = occupier.voice_services_active
         occupier_name = occupier.name
-    return render_template("telephony.html", sites=sites, selected=selected, occupier_name=occupier_name,
-                           voice_services=voice_services, poll_ms=current_app.config["PBX_POLL_MS"])
+    return render_template(
+        "telephony.html",
+        sites=sites,
+        selected=selected,
+        occupier_name=occupier_name,
+        voice_services=voice_services,
+        poll_ms=current_app.config["PBX_POLL_MS"],
+    )
 
 
 def _selected_site(db, actor, sites: list[dict]) -> dict | None:

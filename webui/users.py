@@ -1,4 +1,5 @@
 """User management for occupier admins, and each user's Telephony section (R29)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
@@ -24,14 +25,21 @@ def _page(form: AddUserForm, banner: list[str] | None = None, status: int = 200)
     actor = current_actor()
     with unit_of_work() as db:
         occupier = get_occupier(db, actor, actor.own_occupier_id)
-        people = [{"id": c.user.id, "name": c.user.full_name, "email": c.user.email,
-                   "admin": c.user.role is Role.OCCUPIER_ADMIN,
-                   "number": c.number.e164 if c.number else None,
-                   "extension": c.number.extension if c.number else None}
-                  for c in directory.occupier_users(db, actor, occupier.id)]
+        people = [
+            {
+                "id": c.user.id,
+                "name": c.user.full_name,
+                "email": c.user.email,
+                "admin": c.user.role is Role.OCCUPIER_ADMIN,
+                "number": c.number.e164 if c.number else None,
+                "extension": c.number.extension if c.number else None,
+            }
+            for c in directory.occupier_users(db, actor, occupier.id)
+        ]
         name = occupier.name
-    return render_template("users.html", people=people, occupier_name=name, form=form,
-                           banner_messages=banner or []), status
+    return render_template(
+        "users.html", people=people, occupier_name=name, form=form, banner_messages=banner or []
+    ), status
 
 
 @bp.post("/users")
@@ -44,9 +52,17 @@ def add():
     actor = current_actor()
     with Submission(form) as sent, unit_of_work() as db:
         occupier = get_occupier(db, actor, actor.own_occupier_id)
-        user = operator.create_user(db, actor, occupier.operator, occupier, form.first_name.data or "",
-                                    form.last_name.data or "", form.email.data or "",
-                                    form.password.data or "", ROLES[form.role.data])
+        user = operator.create_user(
+            db,
+            actor,
+            occupier.operator,
+            occupier,
+            form.first_name.data or "",
+            form.last_name.data or "",
+            form.email.data or "",
+            form.password.data or "",
+            ROLES[form.role.data],
+        )
         user_id, name = user.id, user.full_name
     if sent.refused:
         return _page(form, sent.banner, 400)
@@ -60,6 +76,11 @@ def show(user_id: int):
     """R29: the same row and actions as on the Telephony page, for the user's number."""
     with unit_of_work() as db:
         user = get_user(db, current_actor(), user_id)
-        person = {"id": user.id, "name": user.full_name, "email": user.email,
-                  "admin": user.role is Role.OCCUPIER_ADMIN, "has_number": user.number is not None}
+        person = {
+            "id": user.id,
+            "name": user.full_name,
+            "email": user.email,
+            "admin": user.role is Role.OCCUPIER_ADMIN,
+            "has_number": user.number is not None,
+        }
     return render_template("user.html", person=person, poll_ms=current_app.config["PBX_POLL_MS"])

@@ -6,12 +6,13 @@ registry; sign-in issues a new id (rotation), sign-out removes it. The registry
 lives in the store, so restarting `pbx web` or running several workers keeps
 everyone signed in; only the id's SHA-256 is stored.
 """
+
 from __future__ import annotations
 
 import hashlib
 import secrets
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,8 +30,13 @@ def _hash(sid: str) -> str:
 
 
 class SessionRegistry:
-    def __init__(self, factory: sessionmaker[Session], max_age_s: float = MAX_AGE_S, idle_s: float = IDLE_S,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        max_age_s: float = MAX_AGE_S,
+        idle_s: float = IDLE_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.factory = factory
         self.max_age_s = max_age_s
         self.idle_s = idle_s
@@ -41,8 +47,11 @@ class SessionRegistry:
         now = self._clock()
         with transaction(self.factory) as session:
             # Sessions nobody signed out of do not pile up.
-            session.execute(delete(WebSession).where(or_(WebSession.started < now - self.max_age_s,
-                                                         WebSession.seen < now - self.idle_s)))
+            session.execute(
+                delete(WebSession).where(
+                    or_(WebSession.started < now - self.max_age_s, WebSession.seen < now - self.idle_s)
+                )
+            )
             session.add(WebSession(token_hash=_hash(sid), user_id=user_id, started=now, seen=now))
         return sid
 

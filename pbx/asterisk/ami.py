@@ -4,6 +4,7 @@ AMI is a line protocol: a CR or LF inside a value would let it start a second
 action (header injection). Every value is checked here, before anything is
 sent, so callers above can never smuggle one through.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -99,16 +100,20 @@ class Ami:
         self.manager = manager
 
     @classmethod
-    async def connect(cls, settings: Settings, timeout: float = CONNECT_TIMEOUT_S) -> "Ami":
+    async def connect(cls, settings: Settings, timeout: float = CONNECT_TIMEOUT_S) -> Ami:
         # ping_delay=None crashes panoramisk; 0 pings at once, then every 10 s.
-        manager = _Manager(host=settings.asterisk_host, port=settings.ports.ami,
-                          username=check_value(settings.ami_user, "user"),
-                          secret=check_value(settings.ami_secret, "secret"),
-                          ping_delay=0, loop=asyncio.get_running_loop())
+        manager = _Manager(
+            host=settings.asterisk_host,
+            port=settings.ports.ami,
+            username=check_value(settings.ami_user, "user"),
+            secret=check_value(settings.ami_secret, "secret"),
+            ping_delay=0,
+            loop=asyncio.get_running_loop(),
+        )
         self = cls(manager)
         try:
             await asyncio.wait_for(self._login(), timeout)
-        except (OSError, asyncio.TimeoutError, AmiError) as exc:
+        except (TimeoutError, OSError, AmiError) as exc:
             manager.close()
             raise AmiError(f"AMI login to {settings.asterisk_host}:{settings.ports.ami} failed: {exc!r}") from exc
         return self
@@ -138,8 +143,9 @@ class Ami:
         action: dict[str, str | list[str]] = {"Action": check_value(name, "action")}
         for key, value in fields.items():
             check_value(key, "field name")
-            action[key] = ([check_value(v, key) for v in value]
-                           if isinstance(value, (list, tuple)) else check_value(value, key))
+            action[key] = (
+                [check_value(v, key) for v in value] if isinstance(value, (list, tuple)) else check_value(value, key)
+            )
         try:
             resp = await asyncio.wait_for(self.manager.send_action(action), ACTION_TIMEOUT_S)
         except ConnectionError as error:
@@ -195,20 +201,24 @@ class Ami:
 
 def run_ami(settings: Settings, coro_fn: Callable[[Ami], Awaitable[T]]) -> T:
     """Sync helper for scripts and tests: connect, run coro_fn(ami), close."""
+
     async def main() -> T:
         ami = await Ami.connect(settings)
         try:
             return await coro_fn(ami)
         finally:
             await ami.close()
+
     return asyncio.run(main())
 
 
 def probe(settings: Settings, timeout: float = 2.0) -> bool:
     """True if an AMI login succeeds now (plain socket: no event loop needed)."""
-    login = (f"Action: Login\r\nUsername: {check_value(settings.ami_user)}\r\n"
-             f"Secret: {check_value(settings.ami_secret)}\r\nEvents: off\r\n\r\n"
-             "Action: Logoff\r\n\r\n")
+    login = (
+        f"Action: Login\r\nUsername: {check_value(settings.ami_user)}\r\n"
+        f"Secret: {check_value(settings.ami_secret)}\r\nEvents: off\r\n\r\n"
+        "Action: Logoff\r\n\r\n"
+    )
     data = b""
     try:
         with socket.create_connection((settings.asterisk_host, settings.ports.ami), timeout=timeout) as sock:

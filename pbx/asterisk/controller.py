@@ -12,6 +12,7 @@ What Asterisk refuses is recorded on the number (last_error, still Pending) and 
 back-off. Once at the head of the log the node is in service (on_caught_up: the edge may
 give it calls); losing Asterisk or re-syncing takes it out (on_behind).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -76,9 +77,16 @@ class Progress:
 
 
 class Controller:
-    def __init__(self, settings: Settings, factory: sessionmaker[Session], name: str | None = None, *,
-                 on_caught_up: NodeHook | None = None, on_behind: NodeHook | None = None,
-                 on_applied: Callable[[str, list[int]], None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        name: str | None = None,
+        *,
+        on_caught_up: NodeHook | None = None,
+        on_behind: NodeHook | None = None,
+        on_applied: Callable[[str, list[int]], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.factory = factory
         self.name = name or settings.node_name
@@ -124,8 +132,15 @@ class Controller:
                 ready_before = self.full_syncs + self.replays
                 try:
                     await self._serve(ami, stop)
-                except (AmiError, OSError, ConnectionError, asyncio.TimeoutError, asyncio.CancelledError,
-                        OperationalError, InterfaceError) as error:
+                except (
+                    TimeoutError,
+                    AmiError,
+                    OSError,
+                    ConnectionError,
+                    asyncio.CancelledError,
+                    OperationalError,
+                    InterfaceError,
+                ) as error:
                     # panoramisk cancels the futures of a lost connection: that is not our stop.
                     if isinstance(error, asyncio.CancelledError) and stop.is_set():
                         raise
@@ -225,12 +240,15 @@ class Controller:
         self._report(Progress("reading Asterisk's keys", 0, len(wanted)))
         current = await sync.current_live_state(ami)
         report.put, report.deleted = await sync.push_live_state(
-            ami, wanted, keep=refused, current=current,
-            progress=lambda done, total: self._report(Progress("putting keys", done, total)))
+            ami,
+            wanted,
+            keep=refused,
+            current=current,
+            progress=lambda done, total: self._report(Progress("putting keys", done, total)),
+        )
         # Screens follow a label or login changed while we were away; a wiped AstDB (a new
         # Asterisk) pushes nothing: its phones re-register and re-provision anyway.
-        await push_labels(ami, label_changes({k: current[k] for k in wanted if k in current}, wanted),
-                          self.settings)
+        await push_labels(ami, label_changes({k: current[k] for k in wanted if k in current}, wanted), self.settings)
         token = uuid.uuid4().hex
         await ami.db_put(MARK_FAMILY, MARK_KEY, token)
         with transaction(self.factory) as session:
@@ -240,8 +258,14 @@ class Controller:
         self.full_syncs += 1
         self._set_behind(NodeState.CATCHING_UP)
         self._report(Progress("catching up"), force=True)
-        log.info("node %s: full sync: %d keys put, %d deleted, reloads %s, %d numbers refused", self.name,
-                 report.put, report.deleted, report.reloads or "none", len(report.errors))
+        log.info(
+            "node %s: full sync: %d keys put, %d deleted, reloads %s, %d numbers refused",
+            self.name,
+            report.put,
+            report.deleted,
+            report.reloads or "none",
+            len(report.errors),
+        )
         self.synced.set()
         return report
 
@@ -344,10 +368,14 @@ class Controller:
             return 0
         limit = outbox.PRUNE_BATCH
         with transaction(self.factory) as session:
-            pruned = outbox.prune_applied(session, utcnow() - outbox.APPLIED_RETENTION, limit,
-                                          forgotten=lambda name: log.warning(
-                                              "node %s not seen for %s: forgotten (it full-syncs if it returns)",
-                                              name, outbox.APPLIED_RETENTION))
+            pruned = outbox.prune_applied(
+                session,
+                utcnow() - outbox.APPLIED_RETENTION,
+                limit,
+                forgotten=lambda name: log.warning(
+                    "node %s not seen for %s: forgotten (it full-syncs if it returns)", name, outbox.APPLIED_RETENTION
+                ),
+            )
         self._prune_at = time.monotonic() + (PRUNE_BACKLOG_S if pruned == limit else PRUNE_EVERY_S)
         if pruned:
             log.info("pruned %d change log rows applied over %s ago", pruned, outbox.APPLIED_RETENTION)
@@ -373,7 +401,7 @@ async def _label_state(ami: Ami, keys: dict[str, str]) -> dict[str, str | None]:
     """What Asterisk holds now for the batch's handset and label keys (None: absent)."""
     watched = [k for k in keys if _shown(k)]
     values = await asyncio.gather(*(ami.db_get(FAMILY, k) for k in watched))
-    return dict(zip(watched, values))
+    return dict(zip(watched, values, strict=True))
 
 
 def label_changes(before: dict[str, str | None], keys: dict[str, str]) -> dict[str, str]:
@@ -399,4 +427,3 @@ def _line_break_errors(refused: dict[str, str]) -> dict[int, str]:
     if refused:
         log.error("refused to send %d AstDB values with a line break: %s", len(refused), sorted(refused))
     return {number_id: LINE_BREAK.format(keys=", ".join(sorted(keys))) for number_id, keys in by_number.items()}
-

@@ -13,6 +13,7 @@ Two routes, both fed by the controller as it applies a change (see docs/architec
 What a real phone does with it is vendor-specific; a phone that is not registered
 simply misses the push and shows the label from its next provisioning.
 """
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 Every number and handset always has its full set of keys ("" meaning off), so
 applying a change is only DBPut: no delete, and no moment when a key is missing.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,9 +25,13 @@ def _astdb_value(f: Feature, value: Any) -> str:
 
 def feature_keys(number: NumberView) -> dict[str, str]:
     """The features the dialplan reads, by their AstDB keys; the main number has its own values (R5)."""
-    return {f.astdb: _astdb_value(f, f.main_value if number.is_main and f.main_value is not None
-                                  else number.features[f.key])
-            for f in FEATURES if f.astdb}
+    return {
+        f.astdb: _astdb_value(
+            f, f.main_value if number.is_main and f.main_value is not None else number.features[f.key]
+        )
+        for f in FEATURES
+        if f.astdb
+    }
 
 
 def number_keys(number: NumberView) -> dict[str, str]:

@@ -6,6 +6,7 @@ the same chroot: each has its own directory tree, control socket and AstDB.
 Config always comes from the repo (`asterisk-conf/`, `dialplan/`) plus
 rendered files; nothing in the instance dir is edited by hand.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -17,6 +18,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pbx.asterisk import ami
 from pbx.asterisk.provision import AsteriskInstall, chroot_dir, provision
@@ -60,15 +62,16 @@ def asterisk_folders(settings: Settings) -> AsteriskFolders:
     The one place an unset PBX_ASTERISK_ETC_DIR / PBX_ASTERISK_SPOOL_DIR is resolved;
     working the local paths out builds nothing."""
     local = LocalAsterisk(settings)
-    return AsteriskFolders(etc=settings.asterisk_etc_dir or local.etc_dir,
-                           spool=settings.asterisk_spool_dir or local.spool_dir)
+    return AsteriskFolders(
+        etc=settings.asterisk_etc_dir or local.etc_dir, spool=settings.asterisk_spool_dir or local.spool_dir
+    )
 
 
 class LocalAsterisk:
     def __init__(self, settings: Settings, install: AsteriskInstall | None = None):
         self.settings = settings
         self._install = install
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
 
     # -- paths -------------------------------------------------------------
     @property
@@ -96,7 +99,7 @@ class LocalAsterisk:
     def instance_dir(self) -> Path:
         """The instance dir on the host."""
         if self._chrooted:
-            root = self._install.root if self._install else chroot_dir(self.settings)
+            root = self._install.root if self._install and self._install.root else chroot_dir(self.settings)
             return root / self.inner_dir.relative_to("/")
         return self.inner_dir
 
@@ -199,8 +202,7 @@ class LocalAsterisk:
             ),
             "http_instance.conf": f"bindaddr = {host}\nbindport = {s.ports.http}\n",
             "ari_instance.conf": (
-                f"[{ari_user}]\ntype = user\nread_only = no\n"
-                f"password = {_safe(s.ari_password, 'ari_password')}\n"
+                f"[{ari_user}]\ntype = user\nread_only = no\npassword = {_safe(s.ari_password, 'ari_password')}\n"
             ),
             "pjsip_instance.conf": f"bind = {_safe(s.node_sip_host, 'node_sip_host')}:{s.ports.sip}\n",
         }
@@ -256,12 +258,13 @@ class LocalAsterisk:
         # One log per run, so scanning it for errors sees only this run's.
         if self.log_path.exists():
             os.replace(self.log_path, self.log_path.with_name("messages.1"))
-        out = open(self.instance_dir / "run" / "asterisk.out", "ab")
+        out = open(self.instance_dir / "run" / "asterisk.out", "ab")  # noqa: SIM115 (handed to Asterisk as stdout, closed once started)
         argv = self.install.argv("-f", "-C", self._conf_inner)
         # unixODBC finds the instance's odbc.ini (voicemail storage) in its etc folder.
         env = {**os.environ, "ODBCSYSINI": str(self.inner_dir / "etc")}
-        self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, env=env,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+        self._proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out, env=env, stderr=subprocess.STDOUT, start_new_session=True
+        )
         out.close()
         self._pidfile.write_text(f"{self._proc.pid}\n")
         self._wait_booted(time.monotonic() + timeout)
@@ -297,7 +300,7 @@ class LocalAsterisk:
             self._proc = None
         self._pidfile.unlink(missing_ok=True)
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         pid = self._read_pid()
         running = pid is not None and self._pid_alive(pid)
         version = None
@@ -310,8 +313,7 @@ class LocalAsterisk:
             "running": running,
             "pid": pid if running else None,
             "version": version,
-            "ports": {"sip": ports.sip, "ami": ports.ami, "http": ports.http,
-                      "trunk_outbound": ports.trunk_outbound},
+            "ports": {"sip": ports.sip, "ami": ports.ami, "http": ports.http, "trunk_outbound": ports.trunk_outbound},
             "etc_dir": str(self.etc_dir),
             "log": str(self.log_path),
         }
@@ -323,15 +325,15 @@ class LocalAsterisk:
         proc = self._cli(cli_cmd, timeout=CLI_TIMEOUT_S)
         if proc.returncode != 0:
             raise AsteriskError(f"`{cli_cmd}` failed: {(proc.stdout + proc.stderr).strip()}")
-        return proc.stdout
+        return str(proc.stdout)
 
-    def _cli(self, cli_cmd: str, timeout: float) -> subprocess.CompletedProcess:
+    def _cli(self, cli_cmd: str, timeout: float) -> subprocess.CompletedProcess[str]:
         argv = self.install.argv("-C", self._conf_inner, "-rx", cli_cmd)
         try:
-            return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL)
+            return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as exc:
-            return subprocess.CompletedProcess(argv, 124, exc.stdout or "", "timed out")
+            out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+            return subprocess.CompletedProcess(argv, 124, out, "timed out")
 
     def _log_tail(self, lines: int = 30) -> str:
         parts = []

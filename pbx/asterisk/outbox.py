@@ -11,6 +11,7 @@ HEARTBEAT_WINDOW), Active once all of them have applied it. When a node's Asteri
 take it, the number stays Pending with that node's reason in last_error, and the store keeps the
 intent until a later sync applies it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,7 +26,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from pbx.asterisk.live_state import handset_keys, number_keys
 from pbx.asterisk.snapshot import HandsetView, number_view
+from pbx.feature_table import Kind, of_kind
 from pbx.services.live import is_live
+from pbx.store.feature_columns import related
 from pbx.store.models import (
     Handset,
     Node,
@@ -100,8 +103,7 @@ def load_node(session: Session, name: str) -> Node:
     """The node's row, created (cursor at the start, never synced) on its first run."""
     node = session.get(Node, name)
     if node is None:
-        node = Node(name=name, cursor_txid=0, cursor_id=0, state=NodeState.SYNCING, refused="{}",
-                    last_seen_at=utcnow())
+        node = Node(name=name, cursor_txid=0, cursor_id=0, state=NodeState.SYNCING, refused="{}", last_seen_at=utcnow())
         session.add(node)
         session.flush()
     return node
@@ -142,8 +144,9 @@ def has_pending(session: Session, name: str | None = None) -> bool:
 
 def behind(session: Session, node: Node) -> int:
     """How many rows the node has still to apply (its progress while catching up)."""
-    return int(session.scalar(select(func.count()).select_from(OutboxEntry)
-                              .where(_after(session, cursor_of(node)))) or 0)
+    return int(
+        session.scalar(select(func.count()).select_from(OutboxEntry).where(_after(session, cursor_of(node)))) or 0
+    )
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -153,8 +156,9 @@ def oldest_waiting_age(session: Session) -> timedelta | None:
     Live nodes are those seen within the heartbeat window; with none, no change can be applied, so the
     oldest change after any node's cursor counts (no agent at all shows as a growing lag)."""
     seen = utcnow() - HEARTBEAT_WINDOW
-    nodes = [n for n in session.scalars(select(Node)) if _aware(n.last_seen_at) >= seen] \
-        or list(session.scalars(select(Node)))
+    nodes = [n for n in session.scalars(select(Node)) if _aware(n.last_seen_at) >= seen] or list(
+        session.scalars(select(Node))
+    )
     cursor = min((cursor_of(n) for n in nodes), default=(0, 0))
     oldest = session.scalar(select(func.min(OutboxEntry.created_at)).where(_after(session, cursor)))
     if oldest is None:
@@ -174,8 +178,10 @@ class WaitingProbe:
 
     IDLE, READY, IN_FLIGHT = 0, 1, 2
     SQLITE = f"SELECT 1 FROM {OutboxEntry.__tablename__} WHERE id > ? LIMIT 1"
-    POSTGRES = (f"SELECT txid < {XMIN_SQL} FROM {OutboxEntry.__tablename__} "
-                "WHERE (txid, id) > (%s, %s) ORDER BY txid, id LIMIT 1")
+    POSTGRES = (
+        f"SELECT txid < {XMIN_SQL} FROM {OutboxEntry.__tablename__} "
+        "WHERE (txid, id) > (%s, %s) ORDER BY txid, id LIMIT 1"
+    )
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -213,8 +219,9 @@ class WaitingProbe:
 def next_batch(session: Session, cursor: Position, limit: int | None = BATCH) -> Batch:
     """The readable rows after cursor, in log order, merged."""
     batch = Batch()
-    rows = session.scalars(select(OutboxEntry).where(_after(session, cursor), _readable(session))
-                           .order_by(*_order(session)).limit(limit))
+    rows = session.scalars(
+        select(OutboxEntry).where(_after(session, cursor), _readable(session)).order_by(*_order(session)).limit(limit)
+    )
     for row in rows:
         batch.row_ids.append(row.id)
         batch.end = position_of(row)
@@ -234,9 +241,20 @@ def wanted_keys(session: Session, batch: Batch) -> tuple[dict[str, str], list[st
     found = set()
     if batch.number_ids:
         # One joined query: this runs for every change, inside the 50 ms goal.
-        numbers = session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(batch.number_ids)).options(
-            joinedload(PhoneNumber.user), joinedload(PhoneNumber.handset), joinedload(PhoneNumber.occupier), joinedload(PhoneNumber.site),
-            joinedload(PhoneNumber.features).joinedload(NumberFeatures.cli_number))).unique()
+        numbers = session.scalars(
+            select(PhoneNumber)
+            .where(PhoneNumber.id.in_(batch.number_ids))
+            .options(
+                joinedload(PhoneNumber.user),
+                joinedload(PhoneNumber.handset),
+                joinedload(PhoneNumber.occupier),
+                joinedload(PhoneNumber.site),
+                *(
+                    joinedload(PhoneNumber.features).joinedload(getattr(NumberFeatures, related(f)))
+                    for f in of_kind(Kind.NUMBER)
+                ),
+            )
+        ).unique()
         for number in numbers:
             found.add(number.id)
             if not is_live(number):
@@ -246,8 +264,11 @@ def wanted_keys(session: Session, batch: Batch) -> tuple[dict[str, str], list[st
     gone.extend(f"num/{number_id}" for number_id in batch.number_ids - found)
     if batch.handset_ids:
         for handset in session.scalars(select(Handset).where(Handset.id.in_(batch.handset_ids))):
-            keys.update(handset_keys(HandsetView(handset.id, handset.phone_id, handset.sip_password,
-                                                 handset.site_id, handset.number_id)))
+            keys.update(
+                handset_keys(
+                    HandsetView(handset.id, handset.phone_id, handset.sip_password, handset.site_id, handset.number_id)
+                )
+            )
     return keys, gone
 
 
@@ -269,12 +290,16 @@ def close_batch(session: Session, name: str, batch: Batch, errors: Mapping[int, 
     node.last_error = next(iter(errors.values()), None)
     counted = _counted(_after_write(session, nodes), node)
     for ids in _chunks(sorted(batch.number_ids | set(errors))):
-        _settle(session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids))),
-                _waiting_numbers(session, counted), _refusals(counted))
+        _settle(
+            session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids))),
+            _waiting_numbers(session, counted),
+            _refusals(counted),
+        )
 
 
-def close_full_sync(session: Session, name: str, cursor: Position, token: str,
-                    errors: Mapping[int, str] | None = None) -> None:
+def close_full_sync(
+    session: Session, name: str, cursor: Position, token: str, errors: Mapping[int, str] | None = None
+) -> None:
     """After a full sync from a snapshot read after `cursor`: the node holds everything up to it."""
     errors = errors or {}
     nodes = _lock_nodes(session)
@@ -286,9 +311,15 @@ def close_full_sync(session: Session, name: str, cursor: Position, token: str,
     node.last_error = next(iter(errors.values()), None)
     counted = _counted(_after_write(session, nodes), node)
     refusals = _refusals(counted)
-    candidates = session.scalars(select(PhoneNumber).where(or_(
-        PhoneNumber.status == NumberStatus.PENDING, PhoneNumber.last_error.is_not(None),
-        PhoneNumber.id.in_(list(refusals)))))
+    candidates = session.scalars(
+        select(PhoneNumber).where(
+            or_(
+                PhoneNumber.status == NumberStatus.PENDING,
+                PhoneNumber.last_error.is_not(None),
+                PhoneNumber.id.in_(list(refusals)),
+            )
+        )
+    )
     _settle(candidates, _waiting_numbers(session, counted), refusals)
 
 
@@ -321,8 +352,9 @@ def _in_service(session: Session, now: datetime | None) -> list[Node]:
 def _counted(nodes: Sequence[Node], me: Node) -> list[Node]:
     """The nodes a number waits for: this one, and every node in service seen lately."""
     seen = utcnow() - HEARTBEAT_WINDOW
-    others = [n for n in nodes if n.name != me.name and n.state is NodeState.IN_SERVICE
-              and _aware(n.last_seen_at) >= seen]
+    others = [
+        n for n in nodes if n.name != me.name and n.state is NodeState.IN_SERVICE and _aware(n.last_seen_at) >= seen
+    ]
     return [me, *others]
 
 
@@ -338,8 +370,10 @@ def _waiting_numbers(session: Session, nodes: Sequence[Node]) -> set[int]:
     lowest = min(cursor_of(n) for n in nodes)
     waiting = set()
     for txid, row_id, subject_id in session.execute(
-            select(OutboxEntry.txid, OutboxEntry.id, OutboxEntry.subject_id).where(
-                _after(session, lowest), OutboxEntry.kind == OutboxKind.NUMBER)):
+        select(OutboxEntry.txid, OutboxEntry.id, OutboxEntry.subject_id).where(
+            _after(session, lowest), OutboxEntry.kind == OutboxKind.NUMBER
+        )
+    ):
         position = (txid or 0, row_id)
         if subject_id is not None and any(_later(session, position, cursor_of(n)) for n in nodes):
             waiting.add(subject_id)
@@ -374,12 +408,13 @@ def _settle(numbers: Iterable[PhoneNumber], waiting: set[int], refused: Mapping[
 def _chunks(ids: list[int], size: int = IN_LIST_MAX) -> Iterable[list[int]]:
     """A full sync settles tens of thousands of numbers; SQLite takes at most 32,766 parameters."""
     for start in range(0, len(ids), size):
-        yield ids[start:start + size]
+        yield ids[start : start + size]
 
 
 # -- pruning -----------------------------------------------------------------------------------
-def prune_applied(session: Session, older_than: datetime, limit: int = PRUNE_BATCH,
-                  forgotten: Callable[[str], None] | None = None) -> int:
+def prune_applied(
+    session: Session, older_than: datetime, limit: int = PRUNE_BATCH, forgotten: Callable[[str], None] | None = None
+) -> int:
     """Delete at most limit rows, oldest first, that are older than older_than and applied by every
     node seen since older_than; the number deleted.
 
@@ -398,6 +433,5 @@ def prune_applied(session: Session, older_than: datetime, limit: int = PRUNE_BAT
         where.append(~_after(session, min(cursors)))
     ids = list(session.scalars(select(OutboxEntry.id).where(*where).order_by(*_order(session)).limit(limit)))
     if ids:
-        session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(ids))
-                        .execution_options(synchronize_session=False))
+        session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(ids)).execution_options(synchronize_session=False))
     return len(ids)

@@ -6,6 +6,7 @@ run Asterisk inside it. The build goes to a temp dir that is renamed only when
 complete, under a file lock, so a crashed or concurrent build never leaves a
 half chroot that looks usable.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -78,8 +79,15 @@ def _build_chroot(target: Path) -> None:
     if tmp.exists():
         _unmount_all(tmp)
         shutil.rmtree(tmp)
-    argv = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
-            SUITE, str(tmp), debian_mirror(), DEBOOTSTRAP_SCRIPT]
+    argv = [
+        "debootstrap",
+        "--variant=minbase",
+        f"--include={','.join(PACKAGES)}",
+        SUITE,
+        str(tmp),
+        debian_mirror(),
+        DEBOOTSTRAP_SCRIPT,
+    ]
     log = target.with_name(target.name + ".build.log")
     with open(log, "wb") as out:
         try:
@@ -124,14 +132,23 @@ def _install_missing(root: Path) -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     with open(log, "ab") as out:
         # The mirror may be a dated snapshot (debootstrap does not check Valid-Until either).
-        for argv in (["apt-get", "-o", "Acquire::Check-Valid-Until=false", "update"],
-                     ["apt-get", "install", "-y", "--no-install-recommends", *missing]):
+        for argv in (
+            ["apt-get", "-o", "Acquire::Check-Valid-Until=false", "update"],
+            ["apt-get", "install", "-y", "--no-install-recommends", *missing],
+        ):
             try:
-                proc = subprocess.run(["chroot", str(root), *argv], stdout=out, stderr=subprocess.STDOUT,
-                                      timeout=INSTALL_TIMEOUT_S, env=env, stdin=subprocess.DEVNULL)
+                proc = subprocess.run(
+                    ["chroot", str(root), *argv],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    timeout=INSTALL_TIMEOUT_S,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                )
             except subprocess.TimeoutExpired as exc:
-                raise ProvisionError(f"`{' '.join(argv)}` in the chroot took over {INSTALL_TIMEOUT_S} s; "
-                                     f"see {log}") from exc
+                raise ProvisionError(
+                    f"`{' '.join(argv)}` in the chroot took over {INSTALL_TIMEOUT_S} s; see {log}"
+                ) from exc
             if proc.returncode != 0:
                 raise ProvisionError(f"`{' '.join(argv)}` in the chroot failed ({proc.returncode}); see {log}")
     _write_marker(root, have | set(missing))
@@ -154,8 +171,7 @@ def _bind_mounts(root: Path) -> None:
         point = root / sub
         point.mkdir(exist_ok=True)
         if not _mounted(point):
-            proc = subprocess.run(["mount", "--bind", f"/{sub}", str(point)],
-                                  capture_output=True, text=True)
+            proc = subprocess.run(["mount", "--bind", f"/{sub}", str(point)], capture_output=True, text=True)
             if proc.returncode != 0 and not _mounted(point):
                 raise ProvisionError(f"cannot bind-mount /{sub} into {root}: {proc.stderr.strip()}")
 

@@ -3,9 +3,11 @@
 The controller, the ARI client and the voicemail mailer each reconnect on their own
 (an Asterisk restart is ridden out by all three); they wait the same way.
 """
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 
 class Backoff:
@@ -29,7 +31,5 @@ class Backoff:
 
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     """Sleep `seconds`, or less if stop is set meanwhile."""
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass

@@ -13,6 +13,7 @@ did/ and ext/ are outside num/<id>/, so deleting the number's tree does not dele
 `stale_routes` (read before a batch is applied) and `delete_routes` (after) do. A full
 sync needs neither: it deletes every key the store no longer wants.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -53,8 +54,12 @@ async def stale_routes(ami: Ami, number_ids: Iterable[int], keys: dict[str, str]
     if not ids:
         return []
     owned = await asyncio.gather(*(ami.db_get(FAMILY, f"num/{i}/routes") for i in ids))
-    candidates = [(key, str(number_id)) for number_id, routes in zip(ids, owned, strict=True)
-                  for key in (routes or "").split() if key not in keys]
+    candidates = [
+        (key, str(number_id))
+        for number_id, routes in zip(ids, owned, strict=True)
+        for key in (routes or "").split()
+        if key not in keys
+    ]
     if not candidates:
         return []
     values = await asyncio.gather(*(ami.db_get(FAMILY, key) for key, _ in candidates))

@@ -4,6 +4,7 @@ Each part reconnects to Asterisk on its own, so an Asterisk restart is ridden ou
 by all three. A part that fails for any other reason is a bug: it is logged and
 the whole process stops (non-zero), rather than running on half-alive.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,7 +33,7 @@ async def run_all(settings: Settings, factory: sessionmaker[Session], stop: asyn
         "voicemail mailer": VoicemailMailer(settings, factory).run(stop),
     }
     results = await asyncio.gather(*(_part(name, run, stop) for name, run in parts.items()))
-    failed = [name for name, ok in zip(parts, results) if not ok]
+    failed = [name for name, ok in zip(parts, results, strict=True) if not ok]
     if failed:
         raise RuntimeError(f"pbx controller stopped: {', '.join(failed)} failed (see the log)")
 

@@ -3,6 +3,7 @@
 Rendering takes this, not live ORM objects, so it is a pure function that a test
 can call with any data and a benchmark can time without a database.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -67,26 +68,44 @@ def number_view(number: PhoneNumber) -> NumberView:
     label = number.display_name or (number.user.full_name if number.user else "")
     features = MappingProxyType(shown_values(number.features))
     return NumberView(
-        id=number.id, e164=number.e164, extension=number.extension, occupier_id=number.occupier_id,
-        site_id=number.site_id, live=is_live(number), is_main=number.is_main,
+        id=number.id,
+        e164=number.e164,
+        extension=number.extension,
+        occupier_id=number.occupier_id,
+        site_id=number.site_id,
+        live=is_live(number),
+        is_main=number.is_main,
         main_destination=number.main_destination or "",
-        handset=number.handset.phone_id if number.handset else "", label=label, features=features,
+        handset=number.handset.phone_id if number.handset else "",
+        label=label,
+        features=features,
         country=number.site.country if number.site is not None else "",
     )
 
 
 def load_snapshot(session: Session) -> Snapshot:
-    numbers = session.scalars(select(PhoneNumber).options(
-        selectinload(PhoneNumber.user), selectinload(PhoneNumber.handset),
-        selectinload(PhoneNumber.features), selectinload(PhoneNumber.occupier),
-        selectinload(PhoneNumber.site),
-    ).order_by(PhoneNumber.id)).all()
-    voice = {o.id: o for o in session.scalars(select(Occupier).options(selectinload(Occupier.sites)))
-             if o.voice_services_active}
+    numbers = session.scalars(
+        select(PhoneNumber)
+        .options(
+            selectinload(PhoneNumber.user),
+            selectinload(PhoneNumber.handset),
+            selectinload(PhoneNumber.features),
+            selectinload(PhoneNumber.occupier),
+            selectinload(PhoneNumber.site),
+        )
+        .order_by(PhoneNumber.id)
+    ).all()
+    voice = {
+        o.id: o
+        for o in session.scalars(select(Occupier).options(selectinload(Occupier.sites)))
+        if o.voice_services_active
+    }
     return Snapshot(
         numbers=tuple(number_view(n) for n in numbers if n.occupier_id in voice),
-        handsets=tuple(HandsetView(h.id, h.phone_id, h.sip_password, h.site_id, h.number_id)
-                       for h in session.scalars(select(Handset).order_by(Handset.id))),
+        handsets=tuple(
+            HandsetView(h.id, h.phone_id, h.sip_password, h.site_id, h.number_id)
+            for h in session.scalars(select(Handset).order_by(Handset.id))
+        ),
         sites=tuple(SiteView(s.id, s.country) for s in session.scalars(select(Site).order_by(Site.id))),
         occupier_sites=tuple(sorted((o.id, s.id) for o in voice.values() for s in o.sites)),
     )

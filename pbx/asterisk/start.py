@@ -1,4 +1,5 @@
 """Start the local Asterisk with the store's config already in place, so it boots complete."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker

@@ -3,6 +3,7 @@
 Idempotent by construction: both halves compare with what Asterisk already has and
 change only the difference, so a second run does nothing.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -56,7 +57,7 @@ def parse_database_show(output: str, family: str = FAMILY) -> dict[str, str]:
         if not line.startswith(prefix) or ": " not in line:
             continue
         key, _, value = line.partition(": ")
-        entries[key.strip()[len(prefix):]] = value.rstrip()
+        entries[key.strip()[len(prefix) :]] = value.rstrip()
     return entries
 
 
@@ -70,14 +71,18 @@ Progress = Callable[[int, int], None]  # (done, total): a big first sync reports
 async def put_keys(ami: Ami, keys: dict[str, str], progress: Progress | None = None) -> None:
     items = list(keys.items())
     for start in range(0, len(items), PIPELINE):
-        await asyncio.gather(*(ami.db_put(FAMILY, key, value) for key, value in items[start:start + PIPELINE]))
+        await asyncio.gather(*(ami.db_put(FAMILY, key, value) for key, value in items[start : start + PIPELINE]))
         if progress is not None:
             progress(min(start + PIPELINE, len(items)), len(items))
 
 
-async def push_live_state(ami: Ami, wanted: dict[str, str], keep: Iterable[str] = (),
-                          current: dict[str, str] | None = None,
-                          progress: Progress | None = None) -> tuple[int, int]:
+async def push_live_state(
+    ami: Ami,
+    wanted: dict[str, str],
+    keep: Iterable[str] = (),
+    current: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> tuple[int, int]:
     """Put what differs, delete what the store no longer has (except `keep`); returns (put, deleted).
 
     `current`: what Asterisk holds now, if the caller has just read it."""
@@ -88,7 +93,7 @@ async def push_live_state(ami: Ami, wanted: dict[str, str], keep: Iterable[str] 
     stale = [k for k in current if k not in wanted and k not in kept]
     await put_keys(ami, to_put, progress)
     for start in range(0, len(stale), PIPELINE):
-        await asyncio.gather(*(ami.db_del(FAMILY, key) for key in stale[start:start + PIPELINE]))
+        await asyncio.gather(*(ami.db_del(FAMILY, key) for key in stale[start : start + PIPELINE]))
     return len(to_put), len(stale)
 
 

@@ -20,6 +20,7 @@ hold no user string), so pbx does, once across every node (issue 9):
 The store gives the address, smtplib sends. Headers are built with the email.message
 API (which refuses CR/LF) from a validated address and sanitised text only.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -103,8 +104,14 @@ def read_message(txt: Path) -> Message | None:
     if not MSG_ID.fullmatch(msg_id) or not duration.isdigit() or audio is None:
         return None
     origtime = meta.get("origtime", "0")
-    return Message(txt.parent.parent.name, msg_id, clean_text(meta.get("callerid", "")),
-                   int(origtime) if origtime.isdigit() else 0, int(duration), audio)
+    return Message(
+        txt.parent.parent.name,
+        msg_id,
+        clean_text(meta.get("callerid", "")),
+        int(origtime) if origtime.isdigit() else 0,
+        int(duration),
+        audio,
+    )
 
 
 def inbox(spool: Path, box: str) -> list[Message]:
@@ -123,10 +130,10 @@ def build_email(message: Message, to: Recipient, sender: str) -> EmailMessage:
         "You have a new voicemail message.\n\n"
         f"For: {to.extension} ({to.e164})\nFrom: {message.caller}\n"
         f"Received: {formatdate(message.origtime or None)}\nLength: {message.duration} seconds\n\n"
-        "The recording is attached.\n")
+        "The recording is attached.\n"
+    )
     audio = message.audio if isinstance(message.audio, bytes) else message.audio.read_bytes()
-    email.add_attachment(audio, maintype="audio", subtype="wav",
-                         filename=f"voicemail-{message.msg_id}.wav")
+    email.add_attachment(audio, maintype="audio", subtype="wav", filename=f"voicemail-{message.msg_id}.wav")
     return email
 
 
@@ -147,14 +154,24 @@ def find_recipient(factory: sessionmaker[Session], number_id: int) -> Recipient 
 
 def stored_message(session: Session, msg_id: str) -> Message | None:
     """A message of ours as app_voicemail_odbc stored it (PostgreSQL), or None if it is gone."""
-    row = session.execute(text(
-        f"SELECT mailboxuser, callerid, origtime, duration, recording FROM {MESSAGES_TABLE} "
-        "WHERE msg_id = :msg_id AND mailboxcontext = 'pbx' AND recording IS NOT NULL "
-        "ORDER BY dir LIMIT 1"), {"msg_id": msg_id}).first()
+    row = session.execute(
+        text(
+            f"SELECT mailboxuser, callerid, origtime, duration, recording FROM {MESSAGES_TABLE} "
+            "WHERE msg_id = :msg_id AND mailboxcontext = 'pbx' AND recording IS NOT NULL "
+            "ORDER BY dir LIMIT 1"
+        ),
+        {"msg_id": msg_id},
+    ).first()
     if row is None or not BOX.fullmatch(row.mailboxuser or ""):
         return None
-    return Message(row.mailboxuser, msg_id, clean_text(row.callerid or ""), int(row.origtime or 0),
-                   int(row.duration or 0), bytes(row.recording))
+    return Message(
+        row.mailboxuser,
+        msg_id,
+        clean_text(row.callerid or ""),
+        int(row.origtime or 0),
+        int(row.duration or 0),
+        bytes(row.recording),
+    )
 
 
 def retry_after(attempts: int) -> float:
@@ -204,8 +221,9 @@ class VoicemailMailer:
         last_full = last_work = time.monotonic()
         while not stop.is_set() and ami.connected:
             getting, stopping = asyncio.ensure_future(self._boxes.get()), asyncio.ensure_future(stop.wait())
-            done, pending = await asyncio.wait({getting, stopping}, timeout=CHECK_S,
-                                               return_when=asyncio.FIRST_COMPLETED)
+            done, pending = await asyncio.wait(
+                {getting, stopping}, timeout=CHECK_S, return_when=asyncio.FIRST_COMPLETED
+            )
             for task in pending:
                 task.cancel()
             if stop.is_set():
@@ -251,20 +269,26 @@ class VoicemailMailer:
         now = time.time()
         where = "mailboxuser = :box" if box else "mailboxuser ~ '^n[0-9]{1,18}$'"
         with transaction(self.factory) as session:
-            session.execute(text(
-                "INSERT INTO voicemail_mail_job (msg_id, number_id, node, created_at, next_at, attempts) "
-                "SELECT DISTINCT msg_id, CAST(substr(mailboxuser, 2) AS integer), :node, :now, :now, 0 "
-                f"FROM {MESSAGES_TABLE} WHERE mailboxcontext = 'pbx' AND {where} "
-                "AND dir LIKE '%/INBOX' AND msg_id ~ '^[0-9A-Za-z-]{1,64}$' "
-                "ON CONFLICT (msg_id) DO NOTHING"), {"node": self.node, "now": now, "box": box})
+            session.execute(
+                text(
+                    "INSERT INTO voicemail_mail_job (msg_id, number_id, node, created_at, next_at, attempts) "
+                    "SELECT DISTINCT msg_id, CAST(substr(mailboxuser, 2) AS integer), :node, :now, :now, 0 "
+                    f"FROM {MESSAGES_TABLE} WHERE mailboxcontext = 'pbx' AND {where} "
+                    "AND dir LIKE '%/INBOX' AND msg_id ~ '^[0-9A-Za-z-]{1,64}$' "
+                    "ON CONFLICT (msg_id) DO NOTHING"
+                ),
+                {"node": self.node, "now": now, "box": box},
+            )
 
     def add_jobs(self, found: list[tuple[str, int]]) -> None:
         """Insert (msg_id, number id) jobs; a msg_id already there (any node's) is left alone."""
         if not found:
             return
         now = time.time()
-        rows = [{"msg_id": m, "number_id": n, "node": self.node, "created_at": now, "next_at": now,
-                 "attempts": 0} for m, n in found]
+        rows = [
+            {"msg_id": m, "number_id": n, "node": self.node, "created_at": now, "next_at": now, "attempts": 0}
+            for m, n in found
+        ]
         insert = postgresql.insert if self.factory.kw["bind"].dialect.name == "postgresql" else sqlite.insert
         with transaction(self.factory) as session:
             session.execute(insert(VoicemailMailJob).values(rows).on_conflict_do_nothing(index_elements=["msg_id"]))
@@ -274,15 +298,22 @@ class VoicemailMailer:
         path = self.settings.state_dir / LEGACY_STATE
         try:
             raw = json.loads(path.read_text())
-            found = [(str(m), int(box[1:])) for box, ids in raw.items() if BOX.fullmatch(box) for m in ids
-                     if MSG_ID.fullmatch(str(m))]
+            found = [
+                (str(m), int(box[1:]))
+                for box, ids in raw.items()
+                if BOX.fullmatch(box)
+                for m in ids
+                if MSG_ID.fullmatch(str(m))
+            ]
         except (OSError, ValueError, AttributeError):
             return
         self.add_jobs(found)
         with transaction(self.factory) as session:
-            session.execute(update(VoicemailMailJob).where(
-                VoicemailMailJob.msg_id.in_([m for m, _ in found]), VoicemailMailJob.done_at.is_(None))
-                .values(done_at=time.time(), outcome="legacy"))
+            session.execute(
+                update(VoicemailMailJob)
+                .where(VoicemailMailJob.msg_id.in_([m for m, _ in found]), VoicemailMailJob.done_at.is_(None))
+                .values(done_at=time.time(), outcome="legacy")
+            )
         path.rename(path.with_name(path.name + ".imported"))
 
     # -- 2. claim, 3. send ---------------------------------------------------
@@ -304,17 +335,24 @@ class VoicemailMailer:
         if not self.shared:
             due = and_(due, VoicemailMailJob.node == self.node)  # only this node's spool has the audio
         with transaction(self.factory) as session:
-            job = session.execute(select(VoicemailMailJob.id, VoicemailMailJob.attempts, VoicemailMailJob.msg_id,
-                                         VoicemailMailJob.number_id).where(due)
-                                  .order_by(VoicemailMailJob.next_at).limit(1)
-                                  .with_for_update(skip_locked=True)).first()
+            job = session.execute(
+                select(
+                    VoicemailMailJob.id, VoicemailMailJob.attempts, VoicemailMailJob.msg_id, VoicemailMailJob.number_id
+                )
+                .where(due)
+                .order_by(VoicemailMailJob.next_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
             if job is None:
                 return None
             attempt = job.attempts + 1
             # The condition repeats the due test: on SQLite it is the claim (one writer at a time).
-            claimed = session.execute(update(VoicemailMailJob)
-                                      .where(VoicemailMailJob.id == job.id, due)
-                                      .values(attempts=attempt, next_at=now + LEASE_S, claimed_by=self.node))
+            claimed = session.execute(
+                update(VoicemailMailJob)
+                .where(VoicemailMailJob.id == job.id, due)
+                .values(attempts=attempt, next_at=now + LEASE_S, claimed_by=self.node)
+            )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return None
         return job.id, attempt, job.msg_id, job.number_id
@@ -334,15 +372,19 @@ class VoicemailMailer:
             return
         log.warning("voicemail %s for %s not mailed yet (attempt %d): %s", msg_id, to.extension, attempt, error)
         with transaction(self.factory) as session:
-            session.execute(update(VoicemailMailJob)
-                            .where(VoicemailMailJob.id == job_id, VoicemailMailJob.attempts == attempt)
-                            .values(next_at=time.time() + retry_after(attempt), last_error=error[:500]))
+            session.execute(
+                update(VoicemailMailJob)
+                .where(VoicemailMailJob.id == job_id, VoicemailMailJob.attempts == attempt)
+                .values(next_at=time.time() + retry_after(attempt), last_error=error[:500])
+            )
 
     def _finish(self, job_id: int, attempt: int, outcome: str) -> None:
         with transaction(self.factory) as session:
-            session.execute(update(VoicemailMailJob)
-                            .where(VoicemailMailJob.id == job_id, VoicemailMailJob.attempts == attempt)
-                            .values(done_at=time.time(), outcome=outcome))
+            session.execute(
+                update(VoicemailMailJob)
+                .where(VoicemailMailJob.id == job_id, VoicemailMailJob.attempts == attempt)
+                .values(done_at=time.time(), outcome=outcome)
+            )
 
     def _message(self, msg_id: str, number_id: int) -> Message | None:
         if self.shared:

@@ -5,6 +5,7 @@ One module per group of commands, each defined at module level and added to the
 `asterisk` (render, asterisk up|down|status, sync), `system` (controller, web, up,
 down) and `features`. `main()` maps every refusal to one line and an exit code.
 """
+
 from pbx.cli.main import cli, main
 
 __all__ = ["cli", "main"]

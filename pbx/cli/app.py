@@ -1,4 +1,5 @@
 """What every command is handed: the settings, and sessions on a store whose schema is current."""
+
 from __future__ import annotations
 
 import click

@@ -1,4 +1,5 @@
 """`pbx render`, `pbx asterisk up|down|status` and `pbx sync`: Asterisk and what the store makes of it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,13 @@ from pbx.store import transaction
 
 
 @click.command("render")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write the rendered Asterisk config into.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the rendered Asterisk config into.",
+)
 @pass_app
 def render_command(app: App, out_dir: Path) -> None:
     """Write the Asterisk config rendered from the store."""
@@ -43,9 +49,11 @@ def asterisk_group() -> None:
 @pass_app
 def asterisk_up(app: App) -> None:
     local = start_local_asterisk(app.settings, app.factory)
-    click.echo(f"asterisk is running (pid {local.status().get('pid')}, "
-               f"SIP {app.settings.asterisk_host}:{app.settings.ports.sip}, "
-               f"AMI {app.settings.ports.ami}, HTTP/ARI {app.settings.ports.http})")
+    click.echo(
+        f"asterisk is running (pid {local.status().get('pid')}, "
+        f"SIP {app.settings.asterisk_host}:{app.settings.ports.sip}, "
+        f"AMI {app.settings.ports.ami}, HTTP/ARI {app.settings.ports.http})"
+    )
 
 
 @asterisk_group.command("down")

@@ -1,4 +1,5 @@
 """`pbx edge up|down|status`: the local SIP edges (Kamailio) in front of the Asterisk node."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,10 @@ def edge_up(app: App) -> None:
     """Start the edges (the store's schema must be current: they read its credential view)."""
     app.check_schema()
     for edge in edges_up(app.settings):
-        click.echo(f"edge {edge.config.name}: running, handsets {edge.config.address}:{edge.config.sip_port}, "
-                   f"trunk {edge.config.address}:{edge.config.trunk_port}")
+        click.echo(
+            f"edge {edge.config.name}: running, handsets {edge.config.address}:{edge.config.sip_port}, "
+            f"trunk {edge.config.address}:{edge.config.trunk_port}"
+        )
 
 
 @edge_group.command("down")

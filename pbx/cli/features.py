@@ -5,6 +5,7 @@ made here is checked by the same rules and queued for Asterisk the same way (the
 number is Pending until the controller has applied it). Refusals reach main()'s error
 mapping: bad input exits 2, a broken rule exits 1, each with the rule's one-line message.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,11 @@ def show(app: App, number: str) -> None:
     click.echo(json.dumps(shown, indent=2))
 
 
-@features_group.command("set", epilog="Keys: " + ", ".join(FEATURE_KEYS) + ". "
-                        "Flags take on/off; targets an extension or an E.164 number, empty to turn off.")
+@features_group.command(
+    "set",
+    epilog="Keys: " + ", ".join(FEATURE_KEYS) + ". "
+    "Flags take on/off; targets an extension or an E.164 number, empty to turn off.",
+)
 @click.argument("number")
 @click.argument("assignments", nargs=-1, required=True)
 @pass_app

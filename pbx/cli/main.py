@@ -3,6 +3,7 @@
 Every command fails with one clear line and a non-zero exit, never a traceback:
 bad input exits 2, a refused change or a missing service exits 1.
 """
+
 from __future__ import annotations
 
 import sys
@@ -25,10 +26,20 @@ def cli() -> None:
     """pbx: voice and feature server on Asterisk."""
 
 
-for command in (store.db, store.demo_command,
-                asterisk.render_command, asterisk.asterisk_group, asterisk.sync_command, edge.edge_group,
-                system.controller_command, system.web_command, system.up, system.down,
-                features.features_group, health.health_command):
+for command in (
+    store.db,
+    store.demo_command,
+    asterisk.render_command,
+    asterisk.asterisk_group,
+    asterisk.sync_command,
+    edge.edge_group,
+    system.controller_command,
+    system.web_command,
+    system.up,
+    system.down,
+    features.features_group,
+    health.health_command,
+):
     cli.add_command(command)
 
 

@@ -1,4 +1,5 @@
 """`pbx db upgrade` and `pbx demo`: the store's schema, and the demo world in it."""
+
 from __future__ import annotations
 
 import json

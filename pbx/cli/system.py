@@ -1,4 +1,5 @@
 """`pbx controller`, `pbx web`, and `pbx up` / `pbx down`: the whole system on this machine, with the demo data."""
+
 from __future__ import annotations
 
 import asyncio
@@ -53,8 +54,13 @@ def web_command(app: App) -> None:
 
     app.check_schema()
     # waitress: a production WSGI server in pure Python, not Flask's development server.
-    serve(create_app(settings=app.settings), host=app.settings.web_host, port=app.settings.web_port, threads=8,
-          ident="pbx")
+    serve(
+        create_app(settings=app.settings),
+        host=app.settings.web_host,
+        port=app.settings.web_port,
+        threads=8,
+        ident="pbx",
+    )
 
 
 @click.command("up")
@@ -70,8 +76,10 @@ def up(app: App, no_demo: bool) -> None:
     local = start_local_asterisk(app.settings, app.factory)
     click.echo(f"asterisk: running, node SIP {app.settings.node_sip_host}:{app.settings.ports.sip}")
     for edge in edges_up(app.settings):
-        click.echo(f"edge {edge.config.name}: running, handsets register to "
-                   f"{edge.config.address}:{edge.config.sip_port}, carrier in on :{edge.config.trunk_port}")
+        click.echo(
+            f"edge {edge.config.name}: running, handsets register to "
+            f"{edge.config.address}:{edge.config.sip_port}, carrier in on :{edge.config.trunk_port}"
+        )
     wait_linked(app.settings, local)
     run_dir = app.settings.state_dir / "run"
     Background(run_dir, "controller").start(["controller"])
@@ -97,8 +105,9 @@ def down(app: App) -> None:
     click.echo("asterisk: stopped")
 
 
-def _wait_until_synced(app: App, stall: float = SYNC_STALL_S, bound: float = SYNC_BOUND_S,
-                       echo: Callable[[str], None] = click.echo) -> None:
+def _wait_until_synced(
+    app: App, stall: float = SYNC_STALL_S, bound: float = SYNC_BOUND_S, echo: Callable[[str], None] = click.echo
+) -> None:
     """Until this node's agent is in service with nothing waiting. A first sync of a big store
     takes a while: it is waited for as long as it moves (its progress, its cursor), and is a
     failure only after `stall` seconds without a step, or beyond `bound` in all."""
@@ -119,8 +128,9 @@ def _wait_until_synced(app: App, stall: float = SYNC_STALL_S, bound: float = SYN
             seen, last_step = now, time.monotonic()
         elif time.monotonic() - last_step > stall:
             log = app.settings.state_dir / "run" / "controller.log"
-            raise click.ClickException(f"the controller made no progress applying the store to Asterisk "
-                                       f"for {stall:.0f}s; see {log}")
+            raise click.ClickException(
+                f"the controller made no progress applying the store to Asterisk for {stall:.0f}s; see {log}"
+            )
         time.sleep(0.2)
     raise click.ClickException(f"the controller did not apply the store to Asterisk in {bound:.0f}s")
 

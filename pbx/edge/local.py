@@ -7,8 +7,10 @@ several edges run side by side. `up` starts Kamailio in the foreground
 waits until its RPC answers and it answers an OPTIONS on its SIP port.
 RPC is JSON-RPC over the unix datagram socket of the jsonrpcs module.
 """
+
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -19,6 +21,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from pbx.edge.render import NODE_SET, EdgeConfig, render_edge_files
 
@@ -42,15 +45,17 @@ def kamailio_binary() -> str:
     for candidate in (shutil.which(KAMAILIO), "/usr/sbin/kamailio", "/usr/local/sbin/kamailio"):
         if candidate and Path(candidate).exists():
             return candidate
-    raise EdgeError("kamailio is not installed: run scripts/install.sh "
-                    "(apt-get install kamailio kamailio-sqlite-modules kamailio-postgres-modules)")
+    raise EdgeError(
+        "kamailio is not installed: run scripts/install.sh "
+        "(apt-get install kamailio kamailio-sqlite-modules kamailio-postgres-modules)"
+    )
 
 
 class LocalEdge:
     def __init__(self, config: EdgeConfig):
         self.config = config
         self.dir = Path(config.runtime_dir)
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         if len(str(self.dir / RPC_SOCKET)) > UNIX_PATH_MAX - 40:
             raise EdgeError(f"runtime_dir {self.dir} is too long for unix socket paths")
 
@@ -79,16 +84,27 @@ class LocalEdge:
     def check(self) -> str:
         """Render, then `kamailio -c`: the output; EdgeError if Kamailio rejects the config."""
         self.write_config()
-        proc = subprocess.run(self._argv("-c"), capture_output=True, text=True, timeout=30, check=False,
-                              stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            self._argv("-c"), capture_output=True, text=True, timeout=30, check=False, stdin=subprocess.DEVNULL
+        )
         output = proc.stdout + proc.stderr
         if proc.returncode != 0 or "config file ok" not in output:
             raise EdgeError(f"kamailio -c rejected {self.config_path}:\n{output[-3000:]}")
         return output
 
     def _argv(self, *extra: str) -> list[str]:
-        return [kamailio_binary(), "-f", str(self.config_path), "-Y", str(self.dir),
-                "-m", str(SHM_MB), "-M", str(PKG_MB), *extra]
+        return [
+            kamailio_binary(),
+            "-f",
+            str(self.config_path),
+            "-Y",
+            str(self.dir),
+            "-m",
+            str(SHM_MB),
+            "-M",
+            str(PKG_MB),
+            *extra,
+        ]
 
     # -- process -----------------------------------------------------------
     def _read_pid(self) -> int | None:
@@ -126,9 +142,13 @@ class LocalEdge:
         if self.log_path.exists():
             os.replace(self.log_path, self.log_path.with_name(LOG + ".1"))
         with open(self.log_path, "ab") as log:
-            self._proc = subprocess.Popen(self._argv("-DD", "-E", "-P", str(self.pidfile)),
-                                          stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True)
+            self._proc = subprocess.Popen(
+                self._argv("-DD", "-E", "-P", str(self.pidfile)),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         (self.dir / "pbx-edge.pid").write_text(f"{self._proc.pid}\n")
         try:
             self.wait_ready(timeout)
@@ -167,20 +187,24 @@ class LocalEdge:
                 if not self._pid_alive(pid):
                     break
         if self._proc is not None:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
             self._proc = None
         for name in ("pbx-edge.pid", PIDFILE, RPC_SOCKET, "kamailio_ctl"):
             (self.dir / name).unlink(missing_ok=True)
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         pid = self._read_pid()
-        state = {"name": self.config.name, "running": pid is not None, "pid": pid,
-                 "address": self.config.address, "sip_port": self.config.sip_port,
-                 "trunk_port": self.config.trunk_port if self.config.carriers else None,
-                 "runtime_dir": str(self.dir), "log": str(self.log_path)}
+        state = {
+            "name": self.config.name,
+            "running": pid is not None,
+            "pid": pid,
+            "address": self.config.address,
+            "sip_port": self.config.sip_port,
+            "trunk_port": self.config.trunk_port if self.config.carriers else None,
+            "runtime_dir": str(self.dir),
+            "log": str(self.log_path),
+        }
         if pid is not None:
             try:
                 state["version"] = self.rpc("core.version", timeout=2)
@@ -196,7 +220,7 @@ class LocalEdge:
             return "(no log written)"
 
     # -- RPC ---------------------------------------------------------------
-    def rpc(self, method: str, *params, timeout: float = 5.0):
+    def rpc(self, method: str, *params: Any, timeout: float = 5.0) -> Any:
         """One JSON-RPC call over the jsonrpcs datagram socket: its result."""
         request = {"jsonrpc": "2.0", "method": method, "params": list(params), "id": next(_rpc_ids)}
         reply_path = self.dir / f"rpc-{os.getpid()}-{uuid.uuid4().hex[:8]}.sock"
@@ -257,7 +281,7 @@ class LocalEdge:
         """Dialogs of a handset in the edge's `handset` profile (cluster-wide with DMQ)."""
         result = self.rpc("dlg.profile_get_size", "handset", phone_id)
         if isinstance(result, dict):
-            return int(result.get("value", result.get("size", 0)))
+            result = result.get("value", result.get("size", 0))
         return int(result or 0)
 
     # -- SIP ---------------------------------------------------------------

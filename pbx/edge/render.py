@@ -6,12 +6,14 @@ against a strict pattern here first (addresses are canonical IPv4, names
 and paths a small alphabet), so nothing free-form is ever spliced into
 Kamailio's script.
 """
+
 from __future__ import annotations
 
 import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
@@ -20,8 +22,12 @@ from pbx.edge.credentials import PASSWORD_COLUMN, USER_COLUMN, VIEW
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "edge"
 TEMPLATE = "kamailio.cfg.j2"
-MODULE_DIRS = ("/usr/lib/x86_64-linux-gnu/kamailio/modules", "/usr/lib/aarch64-linux-gnu/kamailio/modules",
-               "/usr/lib/kamailio/modules", "/usr/local/lib64/kamailio/modules")
+MODULE_DIRS = (
+    "/usr/lib/x86_64-linux-gnu/kamailio/modules",
+    "/usr/lib/aarch64-linux-gnu/kamailio/modules",
+    "/usr/lib/kamailio/modules",
+    "/usr/local/lib64/kamailio/modules",
+)
 NODE_SET = 1  # the dispatcher set of the Asterisk nodes
 ALGORITHMS = {"round-robin": 4, "priority": 8, "hash-callid": 0}
 
@@ -59,7 +65,7 @@ def _int(value: int, what: str, low: int, high: int) -> int:
     return value
 
 
-def _match(pattern: re.Pattern, value: str, what: str) -> str:
+def _match(pattern: re.Pattern[str], value: str, what: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise EdgeConfigError(f"{what}: {value!r} does not match {pattern.pattern}")
     return value
@@ -128,7 +134,7 @@ def kamailio_db_url(database_url: str) -> tuple[str, str]:
     postgresql[+driver]://u:p@h:5432/d -> db_postgres.so, postgres://u:p@h:5432/d
     """
     if database_url.startswith("sqlite:///"):
-        path = database_url[len("sqlite:///"):]
+        path = database_url[len("sqlite:///") :]
         if not path.startswith("/"):
             raise EdgeConfigError("database_url: the SQLite path must be absolute (sqlite:////abs/path)")
         return "db_sqlite.so", "sqlite://" + _path(path, "database_url path")
@@ -159,7 +165,7 @@ def _module_dir(configured: str | None) -> str:
     return MODULE_DIRS[0]  # `kamailio -c` then says what is missing
 
 
-def _values(config: EdgeConfig) -> dict:
+def _values(config: EdgeConfig) -> dict[str, Any]:
     address = _ipv4(config.address, "address")
     sip_port = _port(config.sip_port, "sip_port")
     trunk_port = _port(config.trunk_port, "trunk_port")
@@ -175,9 +181,13 @@ def _values(config: EdgeConfig) -> dict:
         raise EdgeConfigError("peers: list each other edge once, not this one")
     carriers = []
     for carrier in config.carriers:
-        carriers.append({"name": _match(NAME_RE, carrier.name, "carrier name"),
-                         "source": _ipv4(carrier.source, "carrier source"),
-                         "port": _port(carrier.port, "carrier port")})
+        carriers.append(
+            {
+                "name": _match(NAME_RE, carrier.name, "carrier name"),
+                "source": _ipv4(carrier.source, "carrier source"),
+                "port": _port(carrier.port, "carrier port"),
+            }
+        )
     for key in ("name", "source"):
         if len({c[key] for c in carriers}) != len(carriers):
             raise EdgeConfigError(f"carriers: duplicate {key}")
@@ -220,9 +230,12 @@ def _values(config: EdgeConfig) -> dict:
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
-                              undefined=jinja2.StrictUndefined, autoescape=False,
-                              keep_trailing_newline=True)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
 
 
 def render_edge_config(config: EdgeConfig) -> str:
@@ -237,8 +250,9 @@ def render_dispatcher_list(config: EdgeConfig) -> str:
     lines = ["# Rendered by pbx/edge/render.py: setid uri flags priority attrs"]
     count = len(values["nodes"])
     for index, (address, port) in enumerate(values["nodes"]):
-        lines.append(f"{NODE_SET} sip:{address}:{port} 0 {count - index} "
-                     f"socket=udp:{values['address']}:{values['sip_port']}")
+        lines.append(
+            f"{NODE_SET} sip:{address}:{port} 0 {count - index} socket=udp:{values['address']}:{values['sip_port']}"
+        )
     return "\n".join(lines) + "\n"
 
 

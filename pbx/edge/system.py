@@ -5,6 +5,7 @@ in front of this machine's Asterisk node (PBX_NODE_SIP_HOST), with the carrier
 `pbx up`, `pbx edge up` and the test suite all start edges through `local_edges`, so
 the single-machine system is the cluster's code path with one edge and one node.
 """
+
 from __future__ import annotations
 
 import time
@@ -23,11 +24,15 @@ def edge_configs(settings: Settings) -> list[EdgeConfig]:
     carriers = (Carrier(settings.trunk_name, settings.trunk_host, settings.ports.trunk_outbound),)
     return [
         EdgeConfig(
-            name=f"edge-{index}", address=host, nodes=(Node(settings.node_sip_host, settings.ports.sip),),
+            name=f"edge-{index}",
+            address=host,
+            nodes=(Node(settings.node_sip_host, settings.ports.sip),),
             database_url=settings.database_url,
             runtime_dir=settings.edge_dir / f"{settings.instance}-{index}",
-            peers=tuple(h for h in hosts if h != host), carriers=carriers,
-            sip_port=settings.edge_sip_port, trunk_port=settings.edge_trunk_port,
+            peers=tuple(h for h in hosts if h != host),
+            carriers=carriers,
+            sip_port=settings.edge_sip_port,
+            trunk_port=settings.edge_trunk_port,
             auth_secret=settings.edge_secret or None,
             # One machine: a restarted node is seen again within a second.
             ping_interval=1,
@@ -70,10 +75,12 @@ def wait_linked(settings: Settings, node: LocalAsterisk, timeout: float = READY_
     while time.monotonic() < deadline:
         states = [edge.node_states().get(node_key, "") for edge in edges]
         contacts = node.command("pjsip show contacts")
-        reachable = sum(1 for line in contacts.splitlines()
-                        if "pbx-edge-" in line and ("Avail" in line or "Reachable" in line))
+        reachable = sum(
+            1 for line in contacts.splitlines() if "pbx-edge-" in line and ("Avail" in line or "Reachable" in line)
+        )
         if all(state.upper().startswith("A") for state in states) and reachable >= len(edges):
             return
         time.sleep(POLL_S)
-    raise EdgeError(f"node {node_key} and the edges do not see each other after {timeout:.0f}s: "
-                    f"edge states {states}\n{contacts}")
+    raise EdgeError(
+        f"node {node_key} and the edges do not see each other after {timeout:.0f}s: edge states {states}\n{contacts}"
+    )

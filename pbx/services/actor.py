@@ -1,4 +1,5 @@
 """Who is acting, so every service can scope its queries by tenant (R3) and check rights once."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,8 +35,9 @@ class Actor:
 
     @classmethod
     def handset(cls, phone_id: str, occupier_id: int | None, number_id: int | None) -> Actor:
-        return cls(label=f"handset {phone_id}", role=None, occupier_id=occupier_id, phone_id=phone_id,
-                   number_id=number_id)
+        return cls(
+            label=f"handset {phone_id}", role=None, occupier_id=occupier_id, phone_id=phone_id, number_id=number_id
+        )
 
     @property
     def is_handset(self) -> bool:

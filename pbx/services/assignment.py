@@ -1,4 +1,5 @@
 """R12-R13: who a number belongs to, and the label it shows."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -19,8 +20,7 @@ def assign_user(session: Session, actor: Actor, number_id: int, user_id: int | N
         previous = number.user
         number.user = None
         outbox.number_changed(session, number)
-        audit.record(session, actor, "number.unassign", number=number,
-                      user=previous.email if previous else None)
+        audit.record(session, actor, "number.unassign", number=number, user=previous.email if previous else None)
         return number
     user = get_user(session, actor, user_id)
     if user.occupier_id != number.occupier_id:
@@ -39,6 +39,7 @@ def set_display_name(session: Session, actor: Actor, number_id: int, first: str,
     number.label_first = validation.label_part(first, "display_name_first")
     number.label_second = validation.label_part(second, "display_name_second")
     outbox.number_changed(session, number)
-    audit.record(session, actor, "number.display_name", number=number,
-                  first=number.label_first, second=number.label_second)
+    audit.record(
+        session, actor, "number.display_name", number=number, first=number.label_first, second=number.label_second
+    )
     return number

@@ -2,6 +2,7 @@
 
 Kept for good (the outbox is pruned once applied, the audit log is not).
 """
+
 from __future__ import annotations
 
 import json
@@ -13,13 +14,22 @@ from pbx.services.actor import Actor
 from pbx.store.models import AuditEntry, PhoneNumber
 
 
-def record(session: Session, actor: Actor, action: str, *, number: PhoneNumber | None = None,
-           occupier_id: int | None = None, **detail: Any) -> None:
-    session.add(AuditEntry(
-        actor_user_id=actor.user_id,
-        actor=actor.label,
-        action=action,
-        occupier_id=occupier_id if occupier_id is not None else (number.occupier_id if number else None),
-        number_id=number.id if number else None,
-        detail=json.dumps(detail, sort_keys=True, default=str),
-    ))
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    number: PhoneNumber | None = None,
+    occupier_id: int | None = None,
+    **detail: Any,
+) -> None:
+    session.add(
+        AuditEntry(
+            actor_user_id=actor.user_id,
+            actor=actor.label,
+            action=action,
+            occupier_id=occupier_id if occupier_id is not None else (number.occupier_id if number else None),
+            number_id=number.id if number else None,
+            detail=json.dumps(detail, sort_keys=True, default=str),
+        )
+    )

@@ -3,6 +3,7 @@
 The web UI picks users, handsets and CLI numbers from these lists, so what a
 person may pick is decided here, next to the rules, not in a template.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,9 +61,12 @@ def occupier_users(session: Session, actor: Actor, occupier_id: int) -> list[Use
     """R12, R29: the occupier's users by name, each with the number they have, if any."""
     _require_admin(actor)
     occupier = get_occupier(session, actor, occupier_id)
-    users = session.scalars(select(User).where(User.occupier_id == occupier.id)
-                            .options(joinedload(User.number))
-                            .order_by(User.first_name, User.last_name, User.id)).all()
+    users = session.scalars(
+        select(User)
+        .where(User.occupier_id == occupier.id)
+        .options(joinedload(User.number))
+        .order_by(User.first_name, User.last_name, User.id)
+    ).all()
     return [UserChoice(u, u.number) for u in users]
 
 
@@ -70,30 +74,43 @@ def assignable_users(session: Session, actor: Actor, number_id: int) -> list[Use
     """R12: the users a number may be assigned to; its own user stays selectable."""
     number = get_number(session, actor, number_id)
     choices = occupier_users(session, actor, number.occupier_id)
-    return [UserChoice(c.user, None) if c.number is not None and c.number.id == number.id else c
-            for c in choices]
+    return [UserChoice(c.user, None) if c.number is not None and c.number.id == number.id else c for c in choices]
 
 
 def site_handsets(session: Session, actor: Actor, number_id: int) -> list[HandsetChoice]:
     """R15: the phone IDs of the number's site, for the handset login pop-up."""
     _require_admin(actor)
     number = get_number(session, actor, number_id)
-    handsets = session.scalars(select(Handset).where(Handset.site_id == number.site_id)
-                               .options(joinedload(Handset.number)).order_by(Handset.phone_id)).all()
-    return [HandsetChoice(h, h.number is not None,
-                          h.number if h.number is not None and h.number.occupier_id == number.occupier_id
-                          else None)
-            for h in handsets]
+    handsets = session.scalars(
+        select(Handset)
+        .where(Handset.site_id == number.site_id)
+        .options(joinedload(Handset.number))
+        .order_by(Handset.phone_id)
+    ).all()
+    return [
+        HandsetChoice(
+            h,
+            h.number is not None,
+            h.number if h.number is not None and h.number.occupier_id == number.occupier_id else None,
+        )
+        for h in handsets
+    ]
 
 
 def cli_choices(session: Session, actor: Actor, number_id: int) -> list[PhoneNumber]:
     """R27: the occupier's active numbers at the number's site, the main number included."""
     number = get_number(session, actor, number_id)
-    return list(session.scalars(
-        select(PhoneNumber).where(PhoneNumber.occupier_id == number.occupier_id,
-                                  PhoneNumber.site_id == number.site_id,
-                                  PhoneNumber.status != NumberStatus.RESERVED)
-        .order_by(PhoneNumber.is_main.desc(), PhoneNumber.extension)))
+    return list(
+        session.scalars(
+            select(PhoneNumber)
+            .where(
+                PhoneNumber.occupier_id == number.occupier_id,
+                PhoneNumber.site_id == number.site_id,
+                PhoneNumber.status != NumberStatus.RESERVED,
+            )
+            .order_by(PhoneNumber.is_main.desc(), PhoneNumber.extension)
+        )
+    )
 
 
 def numbers_of_user(session: Session, actor: Actor, user_id: int) -> list[PhoneNumber]:
@@ -134,24 +151,29 @@ def get_occupier_site(session: Session, actor: Actor, occupier_id: int, site_id:
 
 # The operator console (R31): the operator sees every occupier, site and handset.
 
+
 def all_occupiers(session: Session, actor: Actor) -> list[Occupier]:
     actor.require_operator()
-    return list(session.scalars(select(Occupier).options(selectinload(Occupier.sites))
-                                .order_by(Occupier.name)))
+    return list(session.scalars(select(Occupier).options(selectinload(Occupier.sites)).order_by(Occupier.name)))
 
 
 def all_sites(session: Session, actor: Actor) -> list[Site]:
     actor.require_operator()
-    return list(session.scalars(select(Site).options(selectinload(Site.handsets)
-                                                     .joinedload(Handset.number))
-                                .order_by(Site.name)))
+    return list(
+        session.scalars(
+            select(Site).options(selectinload(Site.handsets).joinedload(Handset.number)).order_by(Site.name)
+        )
+    )
 
 
 def operator_numbers(session: Session, actor: Actor, occupier_id: int) -> list[PhoneNumber]:
     actor.require_operator()
     occupier = get_occupier(session, actor, occupier_id)
-    return list(session.scalars(
-        select(PhoneNumber).where(PhoneNumber.occupier_id == occupier.id)
-        .options(joinedload(PhoneNumber.site), *ROW_LOADS)
-        .order_by(PhoneNumber.site_id, PhoneNumber.is_main.desc(), PhoneNumber.extension)))
-
+    return list(
+        session.scalars(
+            select(PhoneNumber)
+            .where(PhoneNumber.occupier_id == occupier.id)
+            .options(joinedload(PhoneNumber.site), *ROW_LOADS)
+            .order_by(PhoneNumber.site_id, PhoneNumber.is_main.desc(), PhoneNumber.extension)
+        )
+    )

@@ -1,4 +1,5 @@
 """The ways a service refuses, turned into 404/403/400, a CLI exit code or a spoken prompt at the edge."""
+
 from __future__ import annotations
 
 

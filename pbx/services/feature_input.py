@@ -4,6 +4,7 @@ Pure: `parse_changes(raw)` gives each value its kind's type (a flag's "on" -> Tr
 -> None, seconds -> int) and refuses every value that does not parse at once; `shown_values(row)` is
 what the CLI, the JSON API, the forms and the snapshot show of a stored row.
 """
+
 from __future__ import annotations
 
 from typing import Any

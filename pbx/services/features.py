@@ -3,6 +3,7 @@
 Every change is checked as a whole against the rules, then written with its audit
 row and outbox row in one transaction; a refused change writes nothing.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,15 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx import validation
-from pbx.feature_table import (
-    BY_KEY,
-    EXCLUSIONS,
-    FEATURES,
-    FORWARD_ALWAYS,
-    Feature,
-    Group,
-    Kind,
-)
+from pbx.feature_table import BY_KEY, EXCLUSIONS, FEATURES, FORWARD_ALWAYS, Feature, Group, Kind
 from pbx.services import audit, outbox
 from pbx.services.actor import Actor
 from pbx.services.errors import FieldErrors, Forbidden, InvalidInput, RuleBroken
@@ -38,18 +31,28 @@ def show_features(session: Session, actor: Actor, number_id: int) -> dict[str, A
 
 def features_dict(number: PhoneNumber) -> dict[str, Any]:
     return {
-        "number": number.e164, "extension": number.extension, "default_pin": number.default_pin,
-        "status": number.status.value, **shown_values(number.features),
+        "number": number.e164,
+        "extension": number.extension,
+        "default_pin": number.default_pin,
+        "status": number.status.value,
+        **shown_values(number.features),
     }
 
 
 def feature_sections(number: PhoneNumber) -> list[dict[str, Any]]:
     """R11: the details pop-up's sections, as on the features page: each feature's label, kind and value."""
     values = shown_values(number.features)
-    return [{"title": group.value,
-             "features": [{"key": f.key, "label": f.label, "kind": f.kind.value, "value": values[f.key],
-                           "part_of": f.part_of} for f in FEATURES if f.group is group]}
-            for group in Group]
+    return [
+        {
+            "title": group.value,
+            "features": [
+                {"key": f.key, "label": f.label, "kind": f.kind.value, "value": values[f.key], "part_of": f.part_of}
+                for f in FEATURES
+                if f.group is group
+            ],
+        }
+        for group in Group
+    ]
 
 
 def _check_rights(actor: Actor, changes: dict[str, Any]) -> None:
@@ -87,8 +90,14 @@ def update_features(session: Session, actor: Actor, number_id: int, raw: dict[st
         setattr(row, f.column, new[f.key])
     outbox.number_changed(session, number)
     secret = {f.key for f in FEATURES if f.kind is Kind.SECRET}
-    audit.record(session, actor, "number.features", number=number,
-                 changed=sorted(changes), **{k: v for k, v in changes.items() if k not in secret})
+    audit.record(
+        session,
+        actor,
+        "number.features",
+        number=number,
+        changed=sorted(changes),
+        **{k: v for k, v in changes.items() if k not in secret},
+    )
     return number
 
 
@@ -135,10 +144,12 @@ def _forward_target(session: Session, number: PhoneNumber, key: str, value: str)
     return target
 
 
-def _occupier_number(session: Session, occupier_id: int, *, extension: str | None = None,
-                     e164: str | None = None) -> PhoneNumber | None:
-    query = select(PhoneNumber).where(PhoneNumber.occupier_id == occupier_id,
-                                      PhoneNumber.status != NumberStatus.RESERVED)
+def _occupier_number(
+    session: Session, occupier_id: int, *, extension: str | None = None, e164: str | None = None
+) -> PhoneNumber | None:
+    query = select(PhoneNumber).where(
+        PhoneNumber.occupier_id == occupier_id, PhoneNumber.status != NumberStatus.RESERVED
+    )
     query = query.where(PhoneNumber.extension == extension) if extension else query.where(PhoneNumber.e164 == e164)
     return session.scalar(query)
 
@@ -168,11 +179,4 @@ def _refuse_forward_loop(session: Session, number: PhoneNumber, target: str | No
         target = getattr(nxt.features, FORWARD_ALWAYS.column) if nxt.features else None
 
 
-__all__ = [
-    "FEATURE_KEYS",
-    "check_combination",
-    "feature_sections",
-    "features_dict",
-    "show_features",
-    "update_features",
-]
+__all__ = ["FEATURE_KEYS", "check_combination", "feature_sections", "features_dict", "show_features", "update_features"]

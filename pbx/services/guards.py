@@ -4,6 +4,7 @@ Every service that changes a number gets it from `number_to_act_on`, so "may thi
 actor act on this number, and may anyone act on it now?" is answered in one place,
 the same way for the web UI, the JSON API, the CLI and the phone.
 """
+
 from __future__ import annotations
 
 from enum import Enum
@@ -17,12 +18,13 @@ from pbx.store.models import NumberStatus, PhoneNumber
 
 
 class Who(Enum):
-    ADMIN = "admin"    # the operator or an occupier admin
+    ADMIN = "admin"  # the operator or an occupier admin
     HOLDER = "holder"  # those, or the number's own user or handset (R30, R34)
 
 
-def number_to_act_on(session: Session, actor: Actor, number_id: int, who: Who = Who.ADMIN,
-                     *, what: str = "do this") -> PhoneNumber:
+def number_to_act_on(
+    session: Session, actor: Actor, number_id: int, who: Who = Who.ADMIN, *, what: str = "do this"
+) -> PhoneNumber:
     """R3: visible to the actor; R30: theirs to change; R2, R5, R6: open to changes at all."""
     if who is Who.ADMIN and not actor.is_admin:
         raise Forbidden(f"Only an occupier admin can {what}")

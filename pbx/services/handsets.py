@@ -1,4 +1,5 @@
 """R15: logging a number in to a handset (hot desk) and out again."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

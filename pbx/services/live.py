@@ -5,6 +5,7 @@ change on its way, R4) while its occupier has voice services (R2). Reserved numb
 and the numbers of an occupier without voice services exist only in the store. The
 snapshot, the controller, the Stasis app and the voicemail mailer all ask here.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, select

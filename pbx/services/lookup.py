@@ -1,4 +1,5 @@
 """Tenant-scoped look-ups: `get_*` raises NotFound, and another occupier's id is simply not found (R3)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -7,7 +8,6 @@ from sqlalchemy.orm import Session
 from pbx.services.actor import Actor
 from pbx.services.errors import NotFound
 from pbx.store.models import Handset, Occupier, PhoneNumber, Site, User
-
 
 NUMBER_NOT_FOUND = "That phone number was not found"
 

@@ -1,4 +1,5 @@
 """The phone number list as an occupier admin sees it (R6-R10), and who may act on a number."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,7 +11,6 @@ from pbx.services.actor import Actor
 from pbx.services.errors import NotFound
 from pbx.services.lookup import get_occupier
 from pbx.store.models import NumberStatus, PhoneNumber, Site
-
 
 # What a row of a number list shows beside the number (R10), loaded with it in the same query:
 # joined, not select-in (which asks again for every 500 rows), so 1,000 rows take as many statements as 10.
@@ -47,8 +47,7 @@ def occupier_sites(session: Session, actor: Actor, occupier_id: int) -> list[Sit
     return sorted(occupier.sites, key=lambda s: s.name.casefold())
 
 
-def list_numbers(session: Session, actor: Actor, occupier_id: int, site_id: int,
-                 search: str = "") -> list[PhoneNumber]:
+def list_numbers(session: Session, actor: Actor, occupier_id: int, site_id: int, search: str = "") -> list[PhoneNumber]:
     """R8-R10: the occupier's numbers at a site, filtered on number or Assigned to."""
     occupier = get_occupier(session, actor, occupier_id)
     if site_id not in {s.id for s in occupier.sites}:
@@ -68,7 +67,10 @@ def matches(number: PhoneNumber, search: str) -> bool:
     if not needle:
         return True
     digits = "".join(ch for ch in needle if ch.isdigit())
-    if digits and digits == needle.lstrip("+").replace(" ", "") and (
-            digits in number.e164 or digits in number.extension):
+    if (
+        digits
+        and digits == needle.lstrip("+").replace(" ", "")
+        and (digits in number.e164 or digits in number.extension)
+    ):
         return True
     return needle in assigned_to(number).text.casefold() or needle in number.e164

@@ -1,4 +1,5 @@
 """R31: what the operator does: sites, occupiers, users, numbers and handsets."""
+
 from __future__ import annotations
 
 import secrets
@@ -14,7 +15,16 @@ from pbx.services.lookup import get_number, get_occupier, get_site
 from pbx.services.passwords import hash_secret
 from pbx.services.pin_policy import check_default_pin, random_default_pin
 from pbx.store.models import (
-    Handset, NumberFeatures, NumberStatus, Occupier, Operator, OutboxKind, PhoneNumber, Role, Site, User,
+    Handset,
+    NumberFeatures,
+    NumberStatus,
+    Occupier,
+    Operator,
+    OutboxKind,
+    PhoneNumber,
+    Role,
+    Site,
+    User,
 )
 from pbx.validation import FieldChecks
 
@@ -43,8 +53,9 @@ def create_site(session: Session, actor: Actor, operator: Operator, name: str, c
     return site
 
 
-def create_occupier(session: Session, actor: Actor, operator: Operator, name: str,
-                    sites: list[Site], voice_services: bool = True) -> Occupier:
+def create_occupier(
+    session: Session, actor: Actor, operator: Operator, name: str, sites: list[Site], voice_services: bool = True
+) -> Occupier:
     actor.require_operator()
     clean = validation.text(name, "occupier_name", 100, required=True)
     if not sites:
@@ -72,8 +83,17 @@ def set_voice_services(session: Session, actor: Actor, occupier_id: int, active:
     return occupier
 
 
-def create_user(session: Session, actor: Actor, operator: Operator, occupier: Occupier | None,
-                first_name: str, last_name: str, email: str, password: str, role: Role) -> User:
+def create_user(
+    session: Session,
+    actor: Actor,
+    operator: Operator,
+    occupier: Occupier | None,
+    first_name: str,
+    last_name: str,
+    email: str,
+    password: str,
+    role: Role,
+) -> User:
     if occupier is not None:
         actor.check_occupier(occupier.id, "That occupier")
     if not (actor.is_operator or (actor.is_occupier_admin and role is not Role.OPERATOR_ADMIN)):
@@ -90,16 +110,30 @@ def create_user(session: Session, actor: Actor, operator: Operator, occupier: Oc
     checks.done()
     if session.scalar(select(User).where(User.email == clean_email)):
         raise Conflict(f"There is already a user with the email {clean_email}")
-    user = User(operator=operator, occupier=occupier, first_name=first, last_name=last,
-                email=clean_email, password_hash=hash_secret(password), role=role)
+    user = User(
+        operator=operator,
+        occupier=occupier,
+        first_name=first,
+        last_name=last,
+        email=clean_email,
+        password_hash=hash_secret(password),
+        role=role,
+    )
     session.add(user)
     session.flush()
     audit.record(session, actor, "user.create", occupier_id=occupier.id if occupier else None, email=clean_email)
     return user
 
 
-def allocate_number(session: Session, actor: Actor, occupier_id: int, site_id: int, e164: str,
-                    extension: str, default_pin: str | None = None) -> PhoneNumber:
+def allocate_number(
+    session: Session,
+    actor: Actor,
+    occupier_id: int,
+    site_id: int,
+    e164: str,
+    extension: str,
+    default_pin: str | None = None,
+) -> PhoneNumber:
     """R4: a new number starts Reserved, with its default PIN."""
     actor.require_operator()
     occupier = get_occupier(session, actor, occupier_id)
@@ -115,11 +149,17 @@ def allocate_number(session: Session, actor: Actor, occupier_id: int, site_id: i
     checks.done()
     if session.scalar(select(PhoneNumber).where(PhoneNumber.e164 == number_text)):
         raise Conflict(f"{number_text} is already allocated")
-    if session.scalar(select(PhoneNumber).where(PhoneNumber.occupier_id == occupier.id,
-                                                PhoneNumber.extension == ext)):
+    if session.scalar(select(PhoneNumber).where(PhoneNumber.occupier_id == occupier.id, PhoneNumber.extension == ext)):
         raise Conflict(f"{occupier.name} already has a number with extension {ext}")
-    number = PhoneNumber(e164=number_text, extension=ext, site=site, occupier=occupier,
-                         status=NumberStatus.RESERVED, default_pin=pin, features=NumberFeatures())
+    number = PhoneNumber(
+        e164=number_text,
+        extension=ext,
+        site=site,
+        occupier=occupier,
+        status=NumberStatus.RESERVED,
+        default_pin=pin,
+        features=NumberFeatures(),
+    )
     session.add(number)
     session.flush()
     audit.record(session, actor, "number.allocate", number=number, e164=number_text, extension=ext)
@@ -143,9 +183,14 @@ def set_main_number(session: Session, actor: Actor, number_id: int, destination:
     number = get_number(session, actor, number_id)
     if number.handset is not None:
         raise RuleBroken("R5", "Log the number out of its handset before making it the main number")
-    others = session.scalars(select(PhoneNumber).where(
-        PhoneNumber.occupier_id == number.occupier_id, PhoneNumber.site_id == number.site_id,
-        PhoneNumber.is_main.is_(True), PhoneNumber.id != number.id))
+    others = session.scalars(
+        select(PhoneNumber).where(
+            PhoneNumber.occupier_id == number.occupier_id,
+            PhoneNumber.site_id == number.site_id,
+            PhoneNumber.is_main.is_(True),
+            PhoneNumber.id != number.id,
+        )
+    )
     for other in others:
         other.is_main = False
         outbox.number_changed(session, other)
@@ -160,8 +205,9 @@ def set_main_number(session: Session, actor: Actor, number_id: int, destination:
     return number
 
 
-def register_handset(session: Session, actor: Actor, site_id: int, phone_id: str,
-                     sip_password: str | None = None) -> Handset:
+def register_handset(
+    session: Session, actor: Actor, site_id: int, phone_id: str, sip_password: str | None = None
+) -> Handset:
     actor.require_operator()
     site = get_site(session, site_id)
     clean = validation.phone_id(phone_id)

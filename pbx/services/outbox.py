@@ -6,6 +6,7 @@ node's agent (pbx.asterisk.controller) reads it after its own cursor and settles
 numbers (pbx.asterisk.outbox). No code here sets the row's order: on PostgreSQL the
 database does (txid, a server default).
 """
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

@@ -1,4 +1,5 @@
 """argon2 hashes for passwords, custom PINs and authorization codes: never stored in clear."""
+
 from __future__ import annotations
 
 from argon2 import PasswordHasher

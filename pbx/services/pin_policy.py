@@ -1,6 +1,8 @@
 """R19: what makes a custom PIN acceptable, and how default PINs are drawn."""
+
 from __future__ import annotations
 
+import itertools
 import secrets
 
 from pbx.services.errors import InvalidInput, RuleBroken
@@ -14,7 +16,7 @@ def is_trivial(pin: str) -> bool:
     """All one digit (1111), or a run up or down (1234, 9876, 0123)."""
     if len(set(pin)) == 1:
         return True
-    steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:])}
+    steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(pin)}
     return steps in ({1}, {9})
 
 

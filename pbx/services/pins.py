@@ -4,6 +4,7 @@ The default PIN opens a number only until a custom PIN is chosen (R17); three
 wrong PINs in a row lock it across calls and hang-ups until an admin resets it
 (R18, R14). Every attempt is audited.
 """
+
 from __future__ import annotations
 
 from enum import Enum
@@ -21,10 +22,10 @@ MAX_FAILED_ATTEMPTS = attempts.MAX_FAILED_ATTEMPTS
 
 
 class PinCheck(str, Enum):
-    OK = "ok"                      # the custom PIN matched
-    MUST_CHANGE = "must_change"    # the default PIN matched: choose a custom PIN now (R17)
+    OK = "ok"  # the custom PIN matched
+    MUST_CHANGE = "must_change"  # the default PIN matched: choose a custom PIN now (R17)
     WRONG = "wrong"
-    LOCKED = "locked"              # locked now or before: nothing opens (R18)
+    LOCKED = "locked"  # locked now or before: nothing opens (R18)
 
 
 def check_pin(session: Session, actor: Actor, number: PhoneNumber, pin: str) -> PinCheck:

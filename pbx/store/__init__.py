@@ -1,12 +1,13 @@
 """The number store: models, sessions and migrations."""
+
 from pbx.store.db import make_engine, make_session_factory, transaction
 from pbx.store.models import (
     AuditEntry,
     Base,
     Handset,
-    NumberFeatures,
     Node,
     NodeState,
+    NumberFeatures,
     NumberStatus,
     Occupier,
     Operator,
@@ -19,7 +20,22 @@ from pbx.store.models import (
 )
 
 __all__ = [
-    "AuditEntry", "Base", "Handset", "Node", "NodeState", "NumberFeatures", "NumberStatus", "Occupier", "Operator",
-    "OutboxEntry", "OutboxKind", "PhoneNumber", "Role", "Site", "User",
-    "make_engine", "make_session_factory", "transaction",
+    "AuditEntry",
+    "Base",
+    "Handset",
+    "Node",
+    "NodeState",
+    "NumberFeatures",
+    "NumberStatus",
+    "Occupier",
+    "Operator",
+    "OutboxEntry",
+    "OutboxKind",
+    "PhoneNumber",
+    "Role",
+    "Site",
+    "User",
+    "make_engine",
+    "make_session_factory",
+    "transaction",
 ]

@@ -3,6 +3,7 @@
 Names, types and nullability are those of migration 0001, so existing databases and
 Alembic's comparison see no change.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
@@ -41,8 +42,12 @@ def _exclusion_sql(first: Feature, others: list[Feature]) -> str:
 
 def check_constraints() -> tuple[CheckConstraint, ...]:
     """R21 and R22 hold even against a buggy writer; every number of seconds stays in its range."""
-    checks = [CheckConstraint(_exclusion_sql(BY_KEY[e.first], [BY_KEY[o] for o in e.others]), name=e.name)
-              for e in EXCLUSIONS]
-    checks += [CheckConstraint(f"{f.column} BETWEEN {f.minimum} AND {f.maximum}", name=f"{f.column}_range")
-               for f in FEATURES if f.minimum is not None and f.maximum is not None]
+    checks = [
+        CheckConstraint(_exclusion_sql(BY_KEY[e.first], [BY_KEY[o] for o in e.others]), name=e.name) for e in EXCLUSIONS
+    ]
+    checks += [
+        CheckConstraint(f"{f.column} BETWEEN {f.minimum} AND {f.maximum}", name=f"{f.column}_range")
+        for f in FEATURES
+        if f.minimum is not None and f.maximum is not None
+    ]
     return tuple(checks)

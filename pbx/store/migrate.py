@@ -4,6 +4,7 @@ Only `pbx db upgrade` and `pbx up` migrate. Everything else that uses the store 
 checks that its schema is the one this code expects (`check_current`) and refuses
 otherwise: a command, the web UI or the controller never changes a schema on the side.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,16 +35,23 @@ class SchemaBehind(SchemaNotCurrent):
     """The store has no schema yet, or an older one: `pbx db upgrade` brings it up to date."""
 
     def __init__(self, current: str | None, expected: str) -> None:
-        super().__init__(current, expected, f"the store's schema is behind (revision {current or 'none'}, "
-                                            f"code expects {expected}): {UPGRADE_HINT}")
+        super().__init__(
+            current,
+            expected,
+            f"the store's schema is behind (revision {current or 'none'}, code expects {expected}): {UPGRADE_HINT}",
+        )
 
 
 class SchemaAhead(SchemaNotCurrent):
     """The store was migrated by newer code: this code does not know its schema."""
 
     def __init__(self, current: str | None, expected: str) -> None:
-        super().__init__(current, expected, f"the store's schema is newer than this code (revision {current}, "
-                                            f"code expects {expected}): run the newer pbx")
+        super().__init__(
+            current,
+            expected,
+            f"the store's schema is newer than this code (revision {current}, "
+            f"code expects {expected}): run the newer pbx",
+        )
 
 
 def alembic_config(url: str) -> Config:
@@ -95,5 +103,9 @@ def check_current(url: str) -> None:
 def _missing_sqlite_file(url: str) -> bool:
     parsed = make_url(url)
     database = parsed.database or ""
-    return (parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
-            and not database.startswith("file:") and not Path(database).expanduser().exists())
+    return (
+        parsed.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and not database.startswith("file:")
+        and not Path(database).expanduser().exists()
+    )

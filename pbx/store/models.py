@@ -4,10 +4,11 @@ The rules that can live in the schema do (one number per handset, one number per
 user, unique E.164 number, unique extension per occupier), so no code path can
 break them, whatever it forgets to check.
 """
+
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -25,8 +26,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
-from sqlalchemy import text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pbx.feature_table import FEATURES, Kind
@@ -34,7 +35,7 @@ from pbx.store import feature_columns
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -55,8 +56,14 @@ class NumberStatus(str, enum.Enum):
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Store the lower-case values ("active"), which is what the JSON and the CLI speak.
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e],
-                validate_strings=True, native_enum=False, length=20)
+    return Enum(
+        cls,
+        name=name,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+        native_enum=False,
+        length=20,
+    )
 
 
 class Operator(Base):
@@ -105,8 +112,7 @@ class Occupier(Base):
     voice_services_active: Mapped[bool] = mapped_column(Boolean, default=False)
 
     operator: Mapped[Operator] = relationship(back_populates="occupiers")
-    sites: Mapped[list[Site]] = relationship(secondary=occupier_site, back_populates="occupiers",
-                                             order_by="Site.name")
+    sites: Mapped[list[Site]] = relationship(secondary=occupier_site, back_populates="occupiers", order_by="Site.name")
     users: Mapped[list[User]] = relationship(back_populates="occupier")
     numbers: Mapped[list[PhoneNumber]] = relationship(back_populates="occupier")
 
@@ -143,8 +149,14 @@ class PhoneNumber(Base):
         CheckConstraint("failed_pin_count >= 0", name="failed_pin_count_not_negative"),
         CheckConstraint("failed_code_count >= 0", name="failed_code_count_not_negative"),
         # R5: one main number per occupier at each site.
-        Index("uq_main_number_per_occupier_site", "occupier_id", "site_id", unique=True,
-              sqlite_where=text("is_main"), postgresql_where=text("is_main")),
+        Index(
+            "uq_main_number_per_occupier_site",
+            "occupier_id",
+            "site_id",
+            unique=True,
+            sqlite_where=text("is_main"),
+            postgresql_where=text("is_main"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,8 +164,7 @@ class PhoneNumber(Base):
     extension: Mapped[str] = mapped_column(String(8))
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     occupier_id: Mapped[int] = mapped_column(ForeignKey("occupier.id"), index=True)
-    status: Mapped[NumberStatus] = mapped_column(_enum(NumberStatus, "number_status"),
-                                                 default=NumberStatus.RESERVED)
+    status: Mapped[NumberStatus] = mapped_column(_enum(NumberStatus, "number_status"), default=NumberStatus.RESERVED)
     is_main: Mapped[bool] = mapped_column(Boolean, default=False)
     # What the main number rings (R32): an extension of the occupier or an E.164 number.
     main_destination: Mapped[str | None] = mapped_column(String(16))
@@ -175,9 +186,9 @@ class PhoneNumber(Base):
     occupier: Mapped[Occupier] = relationship(back_populates="numbers")
     user: Mapped[User | None] = relationship(back_populates="number")
     handset: Mapped[Handset | None] = relationship(back_populates="number", uselist=False)
-    features: Mapped[NumberFeatures] = relationship(back_populates="number", uselist=False,
-                                                    cascade="all, delete-orphan",
-                                                    foreign_keys="NumberFeatures.number_id")
+    features: Mapped[NumberFeatures] = relationship(
+        back_populates="number", uselist=False, cascade="all, delete-orphan", foreign_keys="NumberFeatures.number_id"
+    )
 
     @property
     def display_name(self) -> str:
@@ -212,8 +223,7 @@ class NumberFeatures(Base):
     __tablename__ = "number_features"
     __table_args__ = feature_columns.check_constraints()
 
-    number_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    number_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id", ondelete="CASCADE"), primary_key=True)
 
     number: Mapped[PhoneNumber] = relationship(back_populates="features", foreign_keys=[number_id])
 
@@ -221,8 +231,11 @@ class NumberFeatures(Base):
 for _feature in FEATURES:
     setattr(NumberFeatures, _feature.column, feature_columns.column(_feature))
     if _feature.kind is Kind.NUMBER:
-        setattr(NumberFeatures, feature_columns.related(_feature),
-                relationship(PhoneNumber, foreign_keys=[getattr(NumberFeatures, _feature.column)]))
+        setattr(
+            NumberFeatures,
+            feature_columns.related(_feature),
+            relationship(PhoneNumber, foreign_keys=[getattr(NumberFeatures, _feature.column)]),
+        )
 
 
 class AuditEntry(Base):
@@ -266,8 +279,8 @@ class SignInFailure(Base):
 
 
 class OutboxKind(str, enum.Enum):
-    NUMBER = "number"        # a number's live state (AstDB): features, login, labels
-    HANDSET = "handset"      # a handset's live state (which number is logged in)
+    NUMBER = "number"  # a number's live state (AstDB): features, login, labels
+    HANDSET = "handset"  # a handset's live state (which number is logged in)
     STRUCTURE = "structure"  # rendered files changed: numbers, handsets or mailboxes added/removed
 
 
@@ -299,10 +312,10 @@ class OutboxEntry(Base):
 
 
 class NodeState(str, enum.Enum):
-    SYNCING = "syncing"          # a full sync is running
+    SYNCING = "syncing"  # a full sync is running
     CATCHING_UP = "catching_up"  # replaying the log from its cursor: given no calls yet
-    IN_SERVICE = "in_service"    # at the head of the log: given calls, counted for Active
-    DOWN = "down"                # its agent stopped, or lost Asterisk
+    IN_SERVICE = "in_service"  # at the head of the log: given calls, counted for Active
+    DOWN = "down"  # its agent stopped, or lost Asterisk
 
 
 class Node(Base):

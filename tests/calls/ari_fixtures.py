@@ -2,6 +2,7 @@
 a thread with its own event loop, as `pbx controller` runs them; and an SMTP sink
 (aiosmtpd) on a free 127.0.0.1 port.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,7 +41,7 @@ class InThread:
         self.service = self._make()
         await self.service.run(self._stop)
 
-    def start(self) -> "InThread":
+    def start(self) -> InThread:
         self._thread.start()
         return self
 
@@ -72,7 +73,7 @@ class RunningApp(InThread):
                 raise AssertionError(f"the Stasis app did not connect to ARI within {timeout}s")
             time.sleep(0.02)
 
-    def start(self) -> "RunningApp":
+    def start(self) -> RunningApp:
         super().start()
         self.wait_connected()
         return self

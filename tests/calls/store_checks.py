@@ -1,4 +1,5 @@
 """What tests read back after a call: the store (as the web UI would show it) and what Asterisk did."""
+
 from __future__ import annotations
 
 import json

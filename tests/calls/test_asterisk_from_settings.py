@@ -8,6 +8,7 @@ would write and read in the wrong place. An admin changes a feature in the web U
 the controller writes the config into the configured folder and puts the change
 into that Asterisk's AstDB; the mailer mails a message found in the configured spool.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,10 +48,15 @@ def free_port(kind: int) -> int:
 @pytest.fixture(scope="module")
 def elsewhere(asterisk_settings: Settings):
     """An Asterisk on 127.0.0.2 with ports of its own; stopped after the module."""
-    ports = AsteriskPorts(sip=free_port(socket.SOCK_DGRAM), ami=free_port(socket.SOCK_STREAM),
-                          http=free_port(socket.SOCK_STREAM), trunk_outbound=free_port(socket.SOCK_DGRAM))
-    settings = dataclasses.replace(asterisk_settings, instance=f"{asterisk_settings.instance}-host",
-                                   asterisk_host=HOST, ports=ports)
+    ports = AsteriskPorts(
+        sip=free_port(socket.SOCK_DGRAM),
+        ami=free_port(socket.SOCK_STREAM),
+        http=free_port(socket.SOCK_STREAM),
+        trunk_outbound=free_port(socket.SOCK_DGRAM),
+    )
+    settings = dataclasses.replace(
+        asterisk_settings, instance=f"{asterisk_settings.instance}-host", asterisk_host=HOST, ports=ports
+    )
     local = LocalAsterisk(settings)
     try:
         local.down()
@@ -67,10 +73,16 @@ def pbx_settings(elsewhere: LocalAsterisk, tmp_path: Path, smtp_sink) -> Setting
     url = f"sqlite:///{tmp_path / 'pbx.db'}"
     upgrade(url)
     return dataclasses.replace(
-        elsewhere.settings, instance="not-this-machine", database_url=url, state_dir=tmp_path / "state",
-        asterisk_etc_dir=elsewhere.etc_dir, asterisk_spool_dir=elsewhere.spool_dir,
-        secret_key="key-from-settings", secure_cookies=True,
-        smtp=SmtpSettings(host="127.0.0.1", port=smtp_sink.port, sender="voicemail@pbx.example"))
+        elsewhere.settings,
+        instance="not-this-machine",
+        database_url=url,
+        state_dir=tmp_path / "state",
+        asterisk_etc_dir=elsewhere.etc_dir,
+        asterisk_spool_dir=elsewhere.spool_dir,
+        secret_key="key-from-settings",
+        secure_cookies=True,
+        smtp=SmtpSettings(host="127.0.0.1", port=smtp_sink.port, sender="voicemail@pbx.example"),
+    )
 
 
 def test_controller_mailer_and_web_ui_use_the_asterisk_the_settings_name(elsewhere, pbx_settings, smtp_sink):
@@ -98,12 +110,13 @@ def test_controller_mailer_and_web_ui_use_the_asterisk_the_settings_name(elsewhe
         assert f"n{alice['id']} => -" in (elsewhere.etc_dir / "voicemail_pbx.conf").read_text()
         answer = admin.write("PATCH", f"/api/v1/numbers/{alice['id']}/features", {"dnd": True})
         assert answer.status_code == 200, answer.get_data(as_text=True)
-        wait_for(lambda: astdb(pbx_settings, f"num/{alice['id']}/dnd") == "1",
-                 "do not disturb live in the Asterisk on 127.0.0.2")
+        wait_for(
+            lambda: astdb(pbx_settings, f"num/{alice['id']}/dnd") == "1",
+            "do not disturb live in the Asterisk on 127.0.0.2",
+        )
 
     with transaction(factory) as session:
-        features.update_features(session, Actor.system("test"), alice["id"],
-                                 {"voicemail_email": "alice@acme.example"})
+        features.update_features(session, Actor.system("test"), alice["id"], {"voicemail_email": "alice@acme.example"})
     write_message(elsewhere.spool_dir / "voicemail" / "pbx" / f"n{alice['id']}")
     with running(lambda: VoicemailMailer(pbx_settings, factory)):
         mails = smtp_sink.wait(1, timeout=TIMEOUT_S)
@@ -117,6 +130,7 @@ def astdb(settings: Settings, key: str) -> str:
             return await ami.db_get("pbx", key) or ""
         finally:
             await ami.close()
+
     return asyncio.run(get())
 
 
@@ -156,8 +170,9 @@ class running:
 def write_message(box_dir: Path) -> None:
     inbox = box_dir / "INBOX"
     inbox.mkdir(parents=True, exist_ok=True)
-    (inbox / "msg0000.txt").write_text("[message]\ncallerid=+447700900123\norigtime=1700000000\n"
-                                       "msg_id=1700000000-00000001\nduration=2\n")
+    (inbox / "msg0000.txt").write_text(
+        "[message]\ncallerid=+447700900123\norigtime=1700000000\nmsg_id=1700000000-00000001\nduration=2\n"
+    )
     with wave.open(str(inbox / "msg0000.wav"), "wb") as audio:
         audio.setnchannels(1)
         audio.setsampwidth(2)

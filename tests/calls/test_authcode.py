@@ -1,4 +1,5 @@
 """R22 on real calls: external calls from a number with an authorization code need the code."""
+
 from __future__ import annotations
 
 from pbx.services.code_lock import unlock_code
@@ -32,7 +33,8 @@ def test_r22_the_right_code_lets_the_call_out_with_the_numbers_identity(world, s
     assert invite.request_user == DESTINATION
     assert invite.from_.user == alice["number"]
     assert [(e["result"], e["destination"]) for e in audit(world, "authcode.attempt", alice["number"])] == [
-        ("ok", DESTINATION)]
+        ("ok", DESTINATION)
+    ]
 
 
 def test_r22_a_wrong_code_ends_the_call_and_nothing_goes_out(world, stasis_app):
@@ -92,7 +94,11 @@ def test_r40_three_wrong_codes_lock_it_until_an_admin_resets_it(world, stasis_ap
         assert outside.wait_invites(1, 1) == []
 
     assert [e["result"] for e in audit(world, "authcode.attempt", alice["number"])] == [
-        "wrong", "wrong", "locked", "locked"]
+        "wrong",
+        "wrong",
+        "locked",
+        "locked",
+    ]
     reset_code_as_admin(world, alice["number"])
     with world.outside_world() as outside:
         assert world.call_from_handset(alice["handset"], DESTINATION, dtmf=f"{CODE}#", hold=1).ok

@@ -2,6 +2,7 @@
 (SQLite, then PostgreSQL). A change reaches every node's AstDB; an agent stopped while 100
 changes are made replays each of them exactly once on restart, and is in service again only
 once caught up."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,8 +45,9 @@ CHANGES = 100
 @pytest.fixture(scope="module")
 def node_asterisks(tmp_path_factory):
     base = settings_for_tests(tmp_path_factory.mktemp("cluster"))
-    settings = [node_settings(base, base.instance, i, PORT_BASE, base.state_dir, "sqlite://")
-                for i in range(1, NODES + 1)]
+    settings = [
+        node_settings(base, base.instance, i, PORT_BASE, base.state_dir, "sqlite://") for i in range(1, NODES + 1)
+    ]
     try:
         locals_ = start_asterisks(settings)
     except Exception as error:  # noqa: BLE001 (fail loudly, never skip)
@@ -126,8 +128,11 @@ def test_a_feature_change_reaches_every_node(cluster):
     cluster.start_all()
     alice = cluster.number_id("+442079460201")
     cluster.change(alice, dnd="on", no_answer_seconds=25)
-    wait_until(lambda: cluster.ami.get_all(FAMILY, f"num/{alice}/dnd") == ["1"] * NODES, LIVE_TIMEOUT_S,
-               "DND live on every node")
+    wait_until(
+        lambda: cluster.ami.get_all(FAMILY, f"num/{alice}/dnd") == ["1"] * NODES,
+        LIVE_TIMEOUT_S,
+        "DND live on every node",
+    )
     assert cluster.ami.get_all(FAMILY, f"num/{alice}/ring") == ["25"] * NODES
     wait_until(lambda: cluster.status(alice) is NumberStatus.ACTIVE, LIVE_TIMEOUT_S, "Active")
     with transaction(cluster.factory) as session:
@@ -144,7 +149,7 @@ def test_an_agent_stopped_while_100_changes_are_made_replays_each_once_then_is_i
     late.stop()
     assert ("behind", name) in cluster.events  # the edge is told: no calls for it
     with transaction(cluster.factory) as session:
-        first_row = (session.scalar(select(OutboxEntry.id).order_by(OutboxEntry.id.desc()).limit(1)) or 0)
+        first_row = session.scalar(select(OutboxEntry.id).order_by(OutboxEntry.id.desc()).limit(1)) or 0
     for i in range(CHANGES):  # 100 changes spread over the numbers; each ends on its own value
         cluster.change(numbers[i % len(numbers)], no_answer_seconds=10 + i)
     with transaction(cluster.factory) as session:
@@ -152,8 +157,11 @@ def test_an_agent_stopped_while_100_changes_are_made_replays_each_once_then_is_i
         assert session.get(Node, name).state is NodeState.DOWN
     assert len(rows) == CHANGES
     others = [a.settings.node_name for a in cluster.agents[:-1]]
-    wait_until(lambda: all(cluster.applied[(n, r)] for n in others for r in rows), SYNC_TIMEOUT_S,
-               "the other nodes applied every change")
+    wait_until(
+        lambda: all(cluster.applied[(n, r)] for n in others for r in rows),
+        SYNC_TIMEOUT_S,
+        "the other nodes applied every change",
+    )
     assert not any(cluster.applied[(name, r)] for r in rows)
     # The numbers wait for no node out of service: Active once the others have them.
     wait_until(lambda: all(cluster.status(n) is NumberStatus.ACTIVE for n in numbers), LIVE_TIMEOUT_S, "Active")
@@ -177,5 +185,10 @@ def test_an_agent_stopped_while_100_changes_are_made_replays_each_once_then_is_i
 
 def _live_numbers(factory) -> list[PhoneNumber]:
     with transaction(factory) as session:
-        return [n for n in session.scalars(select(PhoneNumber).where(PhoneNumber.status == NumberStatus.ACTIVE)
-                                           .order_by(PhoneNumber.id)) if why_read_only(n) is None]
+        return [
+            n
+            for n in session.scalars(
+                select(PhoneNumber).where(PhoneNumber.status == NumberStatus.ACTIVE).order_by(PhoneNumber.id)
+            )
+            if why_read_only(n) is None
+        ]

@@ -2,6 +2,7 @@
 Asterisk restarts end with Asterisk equal to the store, status tells the truth, and what
 Asterisk cannot or will not take is recorded on the number without losing the intent.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -64,8 +65,9 @@ def plant_sentinel(world) -> None:
 def reloads_seen(world, mark: int) -> list[str]:
     """Reloads since mark: module reloads in Asterisk's log, a dialplan reload by the lost sentinel."""
     time.sleep(0.2)  # Asterisk's logger writes asynchronously
-    seen = [line for line in world.asterisk.log_since(mark).splitlines()
-            if any(marker in line for marker in RELOAD_MARKERS)]
+    seen = [
+        line for line in world.asterisk.log_since(mark).splitlines() if any(marker in line for marker in RELOAD_MARKERS)
+    ]
     if f"NoOp({SENTINEL})" not in world.asterisk.command(f"dialplan show {SENTINEL}"):
         seen.append("dialplan reloaded (sentinel gone)")
     return seen
@@ -84,8 +86,9 @@ def test_r33_change_is_live_on_the_very_next_call_with_no_reload(world):
         plant_sentinel(world)
         mark = world.asterisk.log_mark()
         change(world, alice["number"], forward_always=EXTERNAL)
-        wait_until(lambda: astdb(world, f"num/{alice['id']}/fwd_always") == EXTERNAL, LIVE_TIMEOUT_S,
-                   "forward always live")
+        wait_until(
+            lambda: astdb(world, f"num/{alice['id']}/fwd_always") == EXTERNAL, LIVE_TIMEOUT_S, "forward always live"
+        )
         with world.outside_world() as outside, world.handset_of(alice["handset"]) as desk:
             assert world.call_from_trunk(alice["number"]).ok
             outside.wait_invites(1, 10)
@@ -111,8 +114,9 @@ def test_r4_number_is_pending_until_the_controller_applies_it_then_active(world)
         wait_until(lambda: state_of(world, bob["number"])[0] is NumberStatus.ACTIVE, LIVE_TIMEOUT_S, "Active")
         assert astdb(world, f"num/{bob['id']}/dnd") == "1"
         change(world, bob["number"], dnd="off")
-        wait_until(lambda: state_of(world, bob["number"]) == (NumberStatus.ACTIVE, None), LIVE_TIMEOUT_S,
-                   "Active again")
+        wait_until(
+            lambda: state_of(world, bob["number"]) == (NumberStatus.ACTIVE, None), LIVE_TIMEOUT_S, "Active again"
+        )
         assert astdb(world, f"num/{bob['id']}/dnd") == ""
 
 
@@ -135,8 +139,11 @@ def test_r33_asterisk_restarted_while_changes_wait_ends_equal_to_the_store(world
         finally:
             local.up()
         wait_until(lambda: controller.connects >= 2, RESTART_TIMEOUT_S, "reconnect")
-        wait_until(lambda: all(state_of(world, n["number"]) == (NumberStatus.ACTIVE, None) for n in (alice, bob)),
-                   RESTART_TIMEOUT_S, "both numbers Active")
+        wait_until(
+            lambda: all(state_of(world, n["number"]) == (NumberStatus.ACTIVE, None) for n in (alice, bob)),
+            RESTART_TIMEOUT_S,
+            "both numbers Active",
+        )
         assert astdb_matches_store(world)
         # It waits for FullyBooted, then syncs once: this Asterisk lost its AstDB (and the
         # sync token in it), so a replay from the cursor would not do.
@@ -252,13 +259,16 @@ def listen_for_sip(port: int, seconds: float) -> list[str]:
             sock.settimeout(max(0.01, deadline - time.monotonic()))
             try:
                 data, peer = sock.recvfrom(65535)
-            except socket.timeout:
+            except TimeoutError:
                 break
             text = data.decode(errors="replace")
             received.append(text)
             head = text.partition("\r\n\r\n")[0].split("\r\n")
-            keep = [line for line in head[1:] if line.split(":", 1)[0].strip().lower()
-                    in ("via", "from", "to", "call-id", "cseq")]
+            keep = [
+                line
+                for line in head[1:]
+                if line.split(":", 1)[0].strip().lower() in ("via", "from", "to", "call-id", "cseq")
+            ]
             sock.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n").encode(), peer)
     return received
 

@@ -3,6 +3,7 @@
 A new number and a new handset are a few AstDB puts and an edge credential (the store's
 view), never a reload; the caller is who the edge authenticated, whatever it sends.
 """
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """R34: feature codes keyed on a handset change the number's features through pbx.services."""
+
 from __future__ import annotations
 
 import os
@@ -33,15 +34,17 @@ def key(world, phone_id: str, code: str, dtmf: str | None = None):
     return result
 
 
-@pytest.mark.parametrize("first, keyed, feature, after_first, second, after_second", [
-    ("*78", None, "dnd", True, "*79", False),
-    ("*71", None, "call_waiting", False, "*70", True),
-    ("*72", "202#", "forward_always", "202", "*73", None),
-    ("*52", "07700900456#", "forward_no_answer", "+447700900456", "*53", None),
-    ("*72", "00447700900457#", "forward_always", "+447700900457", "*73", None),
-])
-def test_r34_each_code_shows_in_the_store(world, stasis_app, first, keyed, feature, after_first, second,
-                                          after_second):
+@pytest.mark.parametrize(
+    "first, keyed, feature, after_first, second, after_second",
+    [
+        ("*78", None, "dnd", True, "*79", False),
+        ("*71", None, "call_waiting", False, "*70", True),
+        ("*72", "202#", "forward_always", "202", "*73", None),
+        ("*52", "07700900456#", "forward_no_answer", "+447700900456", "*53", None),
+        ("*72", "00447700900457#", "forward_always", "+447700900457", "*73", None),
+    ],
+)
+def test_r34_each_code_shows_in_the_store(world, stasis_app, first, keyed, feature, after_first, second, after_second):
     alice = world.number(extension="201", occupier="Acme Ltd")
 
     key(world, alice["handset"], first, keyed)
@@ -130,8 +133,14 @@ def test_pbx_controller_runs_the_stasis_app_beside_the_controller(world, tmp_pat
     env = {k: v for k, v in os.environ.items() if not k.startswith("PBX_SMTP")}
     env.update(settings_env(world.settings))
     with open(tmp_path / "controller.log", "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "pbx.cli", "controller"], env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pbx.cli", "controller"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     try:
         wait_for_stasis_app(world.settings)
         key(world, alice["handset"], "*78")

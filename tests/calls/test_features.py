@@ -3,6 +3,7 @@
 Every change goes through pbx.services and the controller's own code (World.set_features);
 what is asserted is what arrives on the wire: who rang, which status, which headers.
 """
+
 from __future__ import annotations
 
 import time
@@ -33,8 +34,12 @@ def wait_on_a_call(world, phone_id: str) -> None:
     while time.monotonic() < deadline:
         for line in world.asterisk.command("core show channels concise").splitlines():
             fields = line.split("!")
-            if (len(fields) > 6 and fields[4] == "Up" and fields[5] == "Dial"
-                    and fields[6].startswith(f"PJSIP/{phone_id}@pbx-edge-")):
+            if (
+                len(fields) > 6
+                and fields[4] == "Up"
+                and fields[5] == "Dial"
+                and fields[6].startswith(f"PJSIP/{phone_id}@pbx-edge-")
+            ):
                 return
         time.sleep(0.05)
     raise AssertionError(f"{phone_id} never got on a call")
@@ -51,6 +56,7 @@ def _acme(world, extension):
 
 
 # -- R20 forward always ----------------------------------------------------------------------
+
 
 def test_r20_forward_always_sends_the_trunk_caller_to_the_external_target(world):
     alice = _acme(world, "201")
@@ -102,6 +108,7 @@ def test_r20_internal_call_forwarded_out_shows_the_callers_own_number(world):
 
 # -- R20/R21 forward on busy -------------------------------------------------------------------
 
+
 def test_r20_r21_busy_forward_fires_only_while_the_handset_is_on_a_call(world):
     alice = _acme(world, "201")
     world.set_features(alice["number"], call_waiting="off", forward_busy=EXTERNAL)
@@ -131,6 +138,7 @@ def test_r20_busy_forward_when_the_handset_answers_busy(world):
 
 
 # -- R20 forward on no answer ------------------------------------------------------------------
+
 
 def test_r20_no_answer_forward_fires_after_the_ring_time(world):
     alice = _acme(world, "201")
@@ -163,6 +171,7 @@ def test_r20_no_answer_without_forward_or_voicemail_ends_after_the_ring_time(wor
 
 # -- R26 Do Not Disturb ------------------------------------------------------------------------
 
+
 def test_r26_dnd_sends_every_call_to_voicemail(world):
     alice = _acme(world, "201")
     world.set_features(alice["number"], dnd="on")
@@ -192,6 +201,7 @@ def test_r26_dnd_off_rings_the_handset_again(world):
 
 
 # -- R25 call waiting --------------------------------------------------------------------------
+
 
 def test_r25_call_waiting_on_rings_the_busy_handset_a_second_time(world):
     alice = _acme(world, "201")
@@ -233,6 +243,7 @@ def test_r25_call_waiting_off_with_voicemail_takes_a_message_instead(world):
 
 
 # -- R27 CLI and R24 hide caller ID ------------------------------------------------------------
+
 
 def test_r27_cli_number_is_shown_on_outgoing_calls_and_off_shows_the_own_number(world):
     alice = _acme(world, "201")
@@ -278,10 +289,11 @@ def test_r24_hidden_caller_stays_hidden_towards_a_handset_and_off_shows_it_again
 
 # -- forwarding chains and loops ---------------------------------------------------------------
 
+
 def _chain(world, extensions, last_target):
     """Forward each extension always to the next, the last one to last_target (set back to front)."""
     targets = [*extensions[1:], last_target]
-    for extension, target in reversed(list(zip(extensions, targets))):
+    for extension, target in reversed(list(zip(extensions, targets, strict=True))):
         world.set_features(_acme(world, extension)["number"], forward_always=target)
 
 
@@ -340,6 +352,8 @@ def test_r32_the_caller_is_never_shown_internal_names(world):
         assert result.ok, result
         desk.wait_invites(1, 10)
     received = [m for m in result.messages if m.direction == "received"]
-    seen = " ".join(f"{m.header('from')} {m.header('to')} {m.header('p-asserted-identity')} "
-                    f"{m.header('remote-party-id')}" for m in received)
+    seen = " ".join(
+        f"{m.header('from')} {m.header('to')} {m.header('p-asserted-identity')} {m.header('remote-party-id')}"
+        for m in received
+    )
     assert f"n{alice['id']}@" not in seen, seen

@@ -42,8 +42,13 @@ def pbx_health(settings: Settings):
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    return [settings.ami_secret, settings.ari_password, settings.trunk_secret, settings.database_url,
-            str(settings.state_dir)]
+    return [
+        settings.ami_secret,
+        settings.ari_password,
+        settings.trunk_secret,
+        settings.database_url,
+        str(settings.state_dir),
+    ]
 
 
 def test_r46_all_there_answers_healthy(store_settings):
@@ -54,8 +59,11 @@ def test_r46_all_there_answers_healthy(store_settings):
     assert answer.json["status"] == "ok" and answer.json["down"] == []
     assert set(answer.json["checks"]) == {"store", "ami", "controller"}
     assert command.returncode == 0, command.stdout + command.stderr
-    assert command.stdout.splitlines() == ["store: up: reachable", "ami: up: login accepted",
-                                           "controller: up: no change waiting"]
+    assert command.stdout.splitlines() == [
+        "store: up: reachable",
+        "ami: up: login accepted",
+        "controller: up: no change waiting",
+    ]
     assert not any(secret in answer.get_data(as_text=True) for secret in secrets_of(store_settings))
 
 

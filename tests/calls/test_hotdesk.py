@@ -1,4 +1,5 @@
 """R15 hot desk from the phone: *11 (extension + PIN) logs a number in to this handset, *12 logs it out."""
+
 from __future__ import annotations
 
 import socket
@@ -116,7 +117,7 @@ def receive_notify(port: int, timeout: float = 5.0) -> SipMessage | None:
         sock.settimeout(timeout)
         try:
             data, peer = sock.recvfrom(65535)
-        except socket.timeout:
+        except TimeoutError:
             return None
         head, _, body = data.decode(errors="replace").partition("\r\n\r\n")
         lines = head.split("\r\n")

@@ -1,4 +1,5 @@
 """R14, R16-R19 on real calls: the PIN is checked by pbx against the store, keyed as RFC 4733 DTMF."""
+
 from __future__ import annotations
 
 from pbx.services.passwords import verify_secret
@@ -13,8 +14,9 @@ def test_r17_first_use_with_the_default_pin_forces_a_new_custom_pin(world, aster
     alice = world.number(extension="201", occupier="Acme Ltd")
     mark = asterisk.log_mark()
 
-    result = world.call_from_handset(alice["handset"], "*97", dtmf=f"{alice['default_pin']}#{NEW_PIN}#{NEW_PIN}#",
-                                     hold=HOLD_S)
+    result = world.call_from_handset(
+        alice["handset"], "*97", dtmf=f"{alice['default_pin']}#{NEW_PIN}#{NEW_PIN}#", hold=HOLD_S
+    )
 
     assert result.ok, result
     row = number_row(world, alice["number"])
@@ -67,23 +69,24 @@ def test_r18_three_wrong_pins_lock_across_calls_until_an_admin_resets_it(world, 
     # A new call, the right PIN: still locked, nothing opens.
     assert world.call_from_handset(bob["handset"], "*97", dtmf=f"{NEW_PIN}#", hold=ENDED_BY_PBX_S).ok
     assert opened_boxes(asterisk, mark) == []
-    assert [e["result"] for e in audit(world, "pin.attempt", bob["number"])] == [
-        "wrong", "wrong", "locked", "locked"]
+    assert [e["result"] for e in audit(world, "pin.attempt", bob["number"])] == ["wrong", "wrong", "locked", "locked"]
 
     # R14: Reset PIN restores the default PIN and unlocks; first use asks for a new custom PIN again.
     reset_pin_as_admin(world, bob["number"])
     row = number_row(world, bob["number"])
     assert (row.pin_locked, row.failed_pin_count, row.custom_pin_hash) == (False, 0, None)
-    assert world.call_from_handset(bob["handset"], "*97", dtmf=f"{bob['default_pin']}#{NEW_PIN}#{NEW_PIN}#",
-                                   hold=HOLD_S).ok
+    assert world.call_from_handset(
+        bob["handset"], "*97", dtmf=f"{bob['default_pin']}#{NEW_PIN}#{NEW_PIN}#", hold=HOLD_S
+    ).ok
     assert opened_boxes(asterisk, mark) == [(bob["handset"], bob["id"])]
 
 
 def test_r18_a_locked_pin_does_not_sign_in_to_a_handset_either(world, asterisk, stasis_app):
     free = world.number(extension="204", occupier="Acme Ltd")
     set_custom_pin(world, free["number"], NEW_PIN)
-    desk = next(h["phone_id"] for h in world.data["handsets"] if h["number"] is None
-                and h["site"] == "London - Old Street")
+    desk = next(
+        h["phone_id"] for h in world.data["handsets"] if h["number"] is None and h["site"] == "London - Old Street"
+    )
     assert world.call_from_handset(desk, "*11", dtmf="204#111111#222222#333333#", hold=ENDED_BY_PBX_S).ok
     assert number_row(world, free["number"]).pin_locked is True
 
@@ -100,12 +103,19 @@ def test_r40_wrong_pins_keyed_in_calls_at_the_same_moment_all_count(world, aster
     calls = [(desk, "*98") for desk in ("desk-os-1", "desk-os-2", "desk-os-3")]
     calls += [(desk, "*11") for desk in ("desk-os-5", "desk-os-6")]
 
-    started = [world.start_call_from_handset(desk, code, dtmf=f"204#{400000 + i}#", hold=HOLD_S)
-               for i, (desk, code) in enumerate(calls)]
+    started = [
+        world.start_call_from_handset(desk, code, dtmf=f"204#{400000 + i}#", hold=HOLD_S)
+        for i, (desk, code) in enumerate(calls)
+    ]
     results = [call.wait(ENDED_BY_PBX_S * 3) for call in started]
 
     assert all(result.ok for result in results), results
     row = number_row(world, free["number"])
     assert (row.failed_pin_count, row.pin_locked) == (3, True)
     assert sorted(e["result"] for e in audit(world, "pin.attempt", free["number"])) == [
-        "locked", "locked", "locked", "wrong", "wrong"]
+        "locked",
+        "locked",
+        "locked",
+        "wrong",
+        "wrong",
+    ]

@@ -1,4 +1,5 @@
 """R32 and the first real calls: extensions, DIDs, main numbers, the trunk, emergencies."""
+
 from __future__ import annotations
 
 from tests.world import OUTSIDE_CALLER

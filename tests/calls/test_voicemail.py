@@ -1,4 +1,5 @@
 """R23, R16: voicemail on real calls: messages mailed with their audio, boxes opened by PIN only."""
+
 from __future__ import annotations
 
 import io

@@ -1,9 +1,11 @@
-"""A caller who talks: a trunk call (from the carrier, through the edge) playing DTMF then a tone, to leave a real voicemail.
+"""A caller who talks: a trunk call (from the carrier, through the edge) playing DTMF then a tone,
+to leave a real voicemail.
 
 tests/sip/call.py plays only DTMF; a voicemail needs audio after the beep
 (app_voicemail gives up on a channel sending no RTP). Same uac.xml scenario and
 the same RFC 4733 packet layout as tests/sip/dtmf.py, with PCMU tone appended.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +33,10 @@ def _ulaw(sample: int) -> int:
 
 
 def _tone_payload(start_sample: int) -> bytes:
-    return bytes(_ulaw(int(TONE_LEVEL * math.sin(2 * math.pi * TONE_HZ * (start_sample + i) / 8000)))
-                 for i in range(SAMPLES_PER_PACKET))
+    return bytes(
+        _ulaw(int(TONE_LEVEL * math.sin(2 * math.pi * TONE_HZ * (start_sample + i) / 8000)))
+        for i in range(SAMPLES_PER_PACKET)
+    )
 
 
 def rtp_stream(digits: str, lead_in_s: float, tone_s: float) -> list[bytes]:
@@ -41,8 +45,14 @@ def rtp_stream(digits: str, lead_in_s: float, tone_s: float) -> list[bytes]:
 
     def add(pt: int, payload: bytes, ts: int | None = None, marker: bool = False) -> None:
         clock = len(packets) * SAMPLES_PER_PACKET
-        header = struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, len(packets) & 0xFFFF,
-                             (clock if ts is None else ts) & 0xFFFFFFFF, SSRC)
+        header = struct.pack(
+            "!BBHII",
+            0x80,
+            (0x80 if marker else 0) | pt,
+            len(packets) & 0xFFFF,
+            (clock if ts is None else ts) & 0xFFFFFFFF,
+            SSRC,
+        )
         packets.append(header + payload)
 
     silence = b"\xff" * SAMPLES_PER_PACKET
@@ -65,8 +75,9 @@ def write_pcap(path: Path, packets: list[bytes]) -> Path:
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
     for index, payload in enumerate(packets):
         udp = struct.pack("!HHHH", 40000, 40002, 8 + len(payload), 0) + payload
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
-                         bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))
+        ip = struct.pack(
+            "!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])
+        )
         total = sum(struct.unpack("!10H", ip))
         total = (total & 0xFFFF) + (total >> 16)
         ip = ip[:10] + struct.pack("!H", ~total & 0xFFFF) + ip[12:]
@@ -78,17 +89,41 @@ def write_pcap(path: Path, packets: list[bytes]) -> Path:
     return path
 
 
-def leave_message(settings: Settings, to: str, caller: str, *, digits: str = "##", lead_in_s: float = 0.5,
-                  tone_s: float = 4.0, timeout: float = 40.0) -> CallResult:
+def leave_message(
+    settings: Settings,
+    to: str,
+    caller: str,
+    *,
+    digits: str = "##",
+    lead_in_s: float = 0.5,
+    tone_s: float = 4.0,
+    timeout: float = 40.0,
+) -> CallResult:
     """Call `to` from the trunk, key digits (## skips the greeting and the instructions), then talk."""
     directory = work_dir(f"voice-{caller}-{to}")
     pcap = write_pcap(directory / "voice.pcap", rtp_stream(digits, lead_in_s, tone_s))
     hold_ms = int((lead_in_s + tone_s + len(digits) * 0.4) * 1000) + 500
-    values = {"FROM_USER": caller, "FROM_DISPLAY": "", "FIRST_TXN": "invite", "EXPECT": "200",
-              "EXTRA_HEADERS": "", "CSEQ": "1",
-              "BYE_CSEQ": "2", "DTMF_PCAP": str(pcap), "HOLD_MS": str(hold_ms)}
-    scenario = render_scenario("uac.xml", directory / "uac.xml",
-                               {"auth": False, "answered": True, "rejected": False, "dtmf": True}, values)
-    process = SippProcess("uac", scenario, [edge_trunk_address(settings), "-s", to, "-m", "1", "-l", "1"],
-                          port=free_udp_port(), timeout=timeout, directory=directory, ip=settings.trunk_host).start()
+    values = {
+        "FROM_USER": caller,
+        "FROM_DISPLAY": "",
+        "FIRST_TXN": "invite",
+        "EXPECT": "200",
+        "EXTRA_HEADERS": "",
+        "CSEQ": "1",
+        "BYE_CSEQ": "2",
+        "DTMF_PCAP": str(pcap),
+        "HOLD_MS": str(hold_ms),
+    }
+    scenario = render_scenario(
+        "uac.xml", directory / "uac.xml", {"auth": False, "answered": True, "rejected": False, "dtmf": True}, values
+    )
+    process = SippProcess(
+        "uac",
+        scenario,
+        [edge_trunk_address(settings), "-s", to, "-m", "1", "-l", "1"],
+        port=free_udp_port(),
+        timeout=timeout,
+        directory=directory,
+        ip=settings.trunk_host,
+    ).start()
     return Call(process, 200).wait()

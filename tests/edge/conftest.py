@@ -1,5 +1,6 @@
 """Real Kamailio edges and sipp on 127.0.1.x. These tests fail (never skip)
 when kamailio or sipp is missing: scripts/install.sh installs both."""
+
 from __future__ import annotations
 
 import shutil
@@ -7,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
 from pbx.edge.local import LocalEdge, kamailio_binary
 from pbx.edge.render import Carrier, EdgeConfig, Node
 from pbx.store import make_engine, make_session_factory, transaction
@@ -79,8 +81,7 @@ class Edges:
         kwargs.setdefault("ping_interval", 1)
         kwargs.setdefault("dmq_ping_interval", 5)
         kwargs.setdefault("auth_secret", AUTH_SECRET)
-        return EdgeConfig(name=name, address=address, database_url=self.database_url,
-                          runtime_dir=runtime, **kwargs)
+        return EdgeConfig(name=name, address=address, database_url=self.database_url, runtime_dir=runtime, **kwargs)
 
     def start(self, name: str, address: str, **kwargs) -> LocalEdge:
         edge = LocalEdge(self.config(name, address, **kwargs))

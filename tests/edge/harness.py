@@ -6,6 +6,7 @@ Addresses: edges 127.0.1.101/102, nodes 127.0.1.1-3, carrier 127.0.1.201,
 handsets 127.0.1.51+, a stranger 127.0.1.99. Every sipp is bounded in time
 and calls; tests.sip.sipp.kill_all() ends any left running.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,9 @@ UAS_SCENARIOS = {"busy": "uas_busy.xml", "ring": "uas_ring.xml"}
 class EdgeSipp(SippProcess):
     """One sipp bound to ip:port (media at port+1000 on the same address)."""
 
-    def __init__(self, name: str, scenario: Path, args: list[str], *, ip: str, port: int,
-                 timeout: float, directory: Path):
+    def __init__(
+        self, name: str, scenario: Path, args: list[str], *, ip: str, port: int, timeout: float, directory: Path
+    ):
         # SippProcess.__init__ would pick ports on 127.0.0.1; set the same attributes here.
         self.name = name
         self.dir = directory
@@ -37,12 +39,35 @@ class EdgeSipp(SippProcess):
         self.screen_file = directory / f"{name}.screen.log"
         self.error_file = directory / f"{name}.errors.log"
         self.argv = [
-            SIPP, *args, "-sf", str(scenario), "-t", "u1",
-            "-i", ip, "-mi", ip, "-bind_local", "-p", str(port), "-mp", str(self.media_port),
-            "-nostdin", "-aa", "-timeout", f"{max(1, int(timeout))}s", "-timeout_error",
-            "-trace_msg", "-message_file", str(self.message_file),
-            "-trace_err", "-error_file", str(self.error_file),
-            "-trace_screen", "-screen_file", str(self.screen_file),
+            SIPP,
+            *args,
+            "-sf",
+            str(scenario),
+            "-t",
+            "u1",
+            "-i",
+            ip,
+            "-mi",
+            ip,
+            "-bind_local",
+            "-p",
+            str(port),
+            "-mp",
+            str(self.media_port),
+            "-nostdin",
+            "-aa",
+            "-timeout",
+            f"{max(1, int(timeout))}s",
+            "-timeout_error",
+            "-trace_msg",
+            "-message_file",
+            str(self.message_file),
+            "-trace_err",
+            "-error_file",
+            str(self.error_file),
+            "-trace_screen",
+            "-screen_file",
+            str(self.screen_file),
         ]
         self.proc = None
 
@@ -64,8 +89,17 @@ class Uas:
     `calls` is generous: sipp counts each OPTIONS probe it auto-answers (-aa) as a
     call, and stops taking calls at -m. The UAS runs until stop() or its timeout."""
 
-    def __init__(self, name: str, ip: str, port: int = SIP_PORT, *, mode: str = "answer", calls: int = 100,
-                 hold: float = 3.0, timeout: float = 30.0):
+    def __init__(
+        self,
+        name: str,
+        ip: str,
+        port: int = SIP_PORT,
+        *,
+        mode: str = "answer",
+        calls: int = 100,
+        hold: float = 3.0,
+        timeout: float = 30.0,
+    ):
         self.name, self.ip, self.port = name, ip, port
         self.mode, self.calls, self.hold, self.timeout = mode, calls, hold, timeout
         self.dir = work_dir(name)
@@ -77,12 +111,18 @@ class Uas:
             scenario = render_scenario(UAS_SCENARIOS[self.mode], self.dir / f"{self.mode}.xml", values=values)
         else:
             scenario = _edge_scenario(f"uas_{self.mode}.xml", self.dir / f"{self.mode}.xml", values)
-        self.process = EdgeSipp("uas", scenario, ["-m", str(self.calls)], ip=self.ip, port=self.port,
-                                timeout=self.timeout, directory=self.dir).start()
+        self.process = EdgeSipp(
+            "uas",
+            scenario,
+            ["-m", str(self.calls)],
+            ip=self.ip,
+            port=self.port,
+            timeout=self.timeout,
+            directory=self.dir,
+        ).start()
         if not _wait_bound(self.ip, self.port):
             self.process.kill()
-            raise RuntimeError(f"{self.name}: sipp did not bind {self.ip}:{self.port}\n"
-                               f"{self.process.diagnostics()}")
+            raise RuntimeError(f"{self.name}: sipp did not bind {self.ip}:{self.port}\n{self.process.diagnostics()}")
         return self
 
     @property
@@ -134,14 +174,21 @@ class RegisterResult:
         return f"REGISTER: sipp exit {self.exit_code}, responses {self.statuses}\n{self.diagnostics}"
 
 
-def register(phone_id: str, password: str, *, ip: str, edge: str, port: int = SIP_PORT,
-             expires: int = 3600) -> RegisterResult:
+def register(
+    phone_id: str, password: str, *, ip: str, edge: str, port: int = SIP_PORT, expires: int = 3600
+) -> RegisterResult:
     """REGISTER ip:port as phone_id's contact at the edge (digest auth)."""
     directory = work_dir(f"register-{phone_id}")
     scenario = render_scenario("register.xml", directory / "register.xml", values={"EXPIRES": str(expires)})
-    process = EdgeSipp("register", scenario, [f"{edge}:{SIP_PORT}", "-s", phone_id, "-au", phone_id,
-                                              "-ap", password, "-m", "1", "-l", "1"],
-                       ip=ip, port=port, timeout=8, directory=directory).start()
+    process = EdgeSipp(
+        "register",
+        scenario,
+        [f"{edge}:{SIP_PORT}", "-s", phone_id, "-au", phone_id, "-ap", password, "-m", "1", "-l", "1"],
+        ip=ip,
+        port=port,
+        timeout=8,
+        directory=directory,
+    ).start()
     return RegisterResult(process, process.wait())
 
 
@@ -169,18 +216,32 @@ class Call:
         return CallResult(self.process, self.process.wait(timeout), self.expected)
 
 
-def start_call(to: str, *, ip: str, edge: str, edge_port: int = SIP_PORT, port: int = SIP_PORT,
-               caller: str = "caller", password: str | None = None, expect: int = 200, hold: float = 1.0,
-               headers: dict[str, str] | None = None, timeout: float = 20.0) -> Call:
+def start_call(
+    to: str,
+    *,
+    ip: str,
+    edge: str,
+    edge_port: int = SIP_PORT,
+    port: int = SIP_PORT,
+    caller: str = "caller",
+    password: str | None = None,
+    expect: int = 200,
+    hold: float = 1.0,
+    headers: dict[str, str] | None = None,
+    timeout: float = 20.0,
+) -> Call:
     """An INVITE to `to`@edge from ip:port: a handset's (password: digest auth) or a
     node's / carrier's (no auth). `headers` are sent as they are (forged ones too)."""
     directory = work_dir(f"call-{caller}-{to}")
     auth = password is not None
     values = {
-        "FROM_USER": caller, "FROM_DISPLAY": "",
+        "FROM_USER": caller,
+        "FROM_DISPLAY": "",
         "EXTRA_HEADERS": "\n".join(f"{k}: {v}" for k, v in (headers or {}).items()),
-        "FIRST_TXN": "first" if auth else "invite", "EXPECT": str(expect),
-        "CSEQ": "2" if auth else "1", "BYE_CSEQ": "3" if auth else "2",
+        "FIRST_TXN": "first" if auth else "invite",
+        "EXPECT": str(expect),
+        "CSEQ": "2" if auth else "1",
+        "BYE_CSEQ": "3" if auth else "2",
         "HOLD_MS": str(max(int(hold * 1000), 1)),
     }
     sections = {"auth": auth, "answered": expect == 200, "rejected": expect != 200, "dtmf": False}

@@ -1,4 +1,5 @@
 """pike: a flood from one outside address is dropped; other sources and the nodes are not."""
+
 from __future__ import annotations
 
 import socket
@@ -14,10 +15,12 @@ def _options_burst(source: str, count: int, edge: str = EDGE_1) -> int:
         sock.bind((source, 0))
         port = sock.getsockname()[1]
         for n in range(count):
-            message = (f"OPTIONS sip:{edge}:5060 SIP/2.0\r\n"
-                       f"Via: SIP/2.0/UDP {source}:{port};branch=z9hG4bK{uuid.uuid4().hex[:12]};rport\r\n"
-                       f"Max-Forwards: 70\r\nFrom: <sip:flood@{source}>;tag={n}\r\nTo: <sip:{edge}>\r\n"
-                       f"Call-ID: {uuid.uuid4().hex}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+            message = (
+                f"OPTIONS sip:{edge}:5060 SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP {source}:{port};branch=z9hG4bK{uuid.uuid4().hex[:12]};rport\r\n"
+                f"Max-Forwards: 70\r\nFrom: <sip:flood@{source}>;tag={n}\r\nTo: <sip:{edge}>\r\n"
+                f"Call-ID: {uuid.uuid4().hex}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+            )
             sock.sendto(message.encode(), (edge, 5060))
         sock.settimeout(0.5)
         try:

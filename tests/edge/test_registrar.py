@@ -1,5 +1,6 @@
 """(a) Handsets register at the edge with digest auth against the store's view,
 (b) and a registration at one edge is found through the other (dmq_usrloc)."""
+
 from __future__ import annotations
 
 import time
@@ -51,8 +52,9 @@ def test_registration_at_one_edge_is_found_through_the_other(store, edges):
 
     with Uas("alice", ALICE_IP, hold=5.0) as alice:
         # A node asks edge 2 to ring alice: edge 2 never saw her REGISTER.
-        call = start_call("alice", ip=NODE_1, port=5070, edge=EDGE_2, caller="node1",
-                          headers={"X-PBX-Call-Waiting": "1"})
+        call = start_call(
+            "alice", ip=NODE_1, port=5070, edge=EDGE_2, caller="node1", headers={"X-PBX-Call-Waiting": "1"}
+        )
         result = call.wait()
         assert result.ok, result
         invites = alice.wait_invites(1)

@@ -1,4 +1,5 @@
 """The rendered config: values are validated, and Kamailio 5.6 accepts each shape."""
+
 from __future__ import annotations
 
 import shutil
@@ -39,12 +40,17 @@ def runtime(tmp_path):
 SHAPES = {
     "1 edge, 1 node": {},
     "2 edges, 3 nodes, carriers": {
-        "peers": ("127.0.1.102",), "nodes": (Node("127.0.1.1"), Node("127.0.1.2"), Node("127.0.1.3")),
+        "peers": ("127.0.1.102",),
+        "nodes": (Node("127.0.1.1"), Node("127.0.1.2"), Node("127.0.1.3")),
         "carriers": (Carrier("carrier1", "127.0.1.201"), Carrier("carrier2", "127.0.1.202", 5070)),
-        "auth_secret": "0123456789abcdefXYZ", "algorithm": "priority"},
+        "auth_secret": "0123456789abcdefXYZ",
+        "algorithm": "priority",
+    },
     "3 edges, postgres": {
-        "peers": ("127.0.1.102", "127.0.1.103"), "nodes": (Node("127.0.1.1"), Node("127.0.1.2", 5062)),
-        "database_url": "postgresql+psycopg://pbx:s3cret@127.0.0.1:5432/pbx"},
+        "peers": ("127.0.1.102", "127.0.1.103"),
+        "nodes": (Node("127.0.1.1"), Node("127.0.1.2", 5062)),
+        "database_url": "postgresql+psycopg://pbx:s3cret@127.0.0.1:5432/pbx",
+    },
 }
 
 
@@ -71,28 +77,33 @@ def test_two_edge_config_shares_state_and_trusts_by_address(tmp_path):
 def test_dispatcher_list_orders_nodes_first_first(tmp_path):
     text = render_dispatcher_list(_config(tmp_path, nodes=(Node("127.0.1.1"), Node("127.0.1.2", 5062))))
     lines = [line for line in text.splitlines() if not line.startswith("#")]
-    assert lines == ["1 sip:127.0.1.1:5060 0 2 socket=udp:127.0.1.101:5060",
-                     "1 sip:127.0.1.2:5062 0 1 socket=udp:127.0.1.101:5060"]
+    assert lines == [
+        "1 sip:127.0.1.1:5060 0 2 socket=udp:127.0.1.101:5060",
+        "1 sip:127.0.1.2:5062 0 1 socket=udp:127.0.1.101:5060",
+    ]
 
 
-@pytest.mark.parametrize("change", [
-    {"address": "127.0.1.101\nlisten=udp:0.0.0.0:5060"},
-    {"address": "edge.example"},
-    {"name": 'edge1"; exit'},
-    {"nodes": ()},
-    {"nodes": (Node("127.0.1.1"), Node("127.0.1.1"))},
-    {"peers": ("127.0.1.101",)},
-    {"carriers": (Carrier("Bad Name", "127.0.1.201"),)},
-    {"carriers": (Carrier("c1", "127.0.1.1"),)},  # a node's address: ambiguous trust
-    {"realm": 'pbx"'},
-    {"auth_secret": "short"},
-    {"sip_port": 5080},
-    {"algorithm": "weighted"},
-    {"runtime_dir": Path("/tmp/a b")},
-    {"database_url": "mysql://u:p@h/db"},
-    {"database_url": "sqlite:///relative.db"},
-    {"database_url": 'postgresql://u:p"x@h/db'},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"address": "127.0.1.101\nlisten=udp:0.0.0.0:5060"},
+        {"address": "edge.example"},
+        {"name": 'edge1"; exit'},
+        {"nodes": ()},
+        {"nodes": (Node("127.0.1.1"), Node("127.0.1.1"))},
+        {"peers": ("127.0.1.101",)},
+        {"carriers": (Carrier("Bad Name", "127.0.1.201"),)},
+        {"carriers": (Carrier("c1", "127.0.1.1"),)},  # a node's address: ambiguous trust
+        {"realm": 'pbx"'},
+        {"auth_secret": "short"},
+        {"sip_port": 5080},
+        {"algorithm": "weighted"},
+        {"runtime_dir": Path("/tmp/a b")},
+        {"database_url": "mysql://u:p@h/db"},
+        {"database_url": "sqlite:///relative.db"},
+        {"database_url": 'postgresql://u:p"x@h/db'},
+    ],
+)
 def test_unsafe_values_are_refused(tmp_path, change):
     with pytest.raises(EdgeConfigError):
         render_edge_config(_config(tmp_path, **change))
@@ -100,7 +111,11 @@ def test_unsafe_values_are_refused(tmp_path, change):
 
 def test_store_urls_become_kamailio_urls():
     assert kamailio_db_url("sqlite:////var/lib/pbx/pbx.db") == ("db_sqlite.so", "sqlite:///var/lib/pbx/pbx.db")
-    assert kamailio_db_url("postgresql+psycopg://pbx:pw@10.0.0.5:5433/pbx") == \
-        ("db_postgres.so", "postgres://pbx:pw@10.0.0.5:5433/pbx")
-    assert kamailio_db_url("postgresql://pbx@db.internal/pbx") == \
-        ("db_postgres.so", "postgres://pbx@db.internal:5432/pbx")
+    assert kamailio_db_url("postgresql+psycopg://pbx:pw@10.0.0.5:5433/pbx") == (
+        "db_postgres.so",
+        "postgres://pbx:pw@10.0.0.5:5433/pbx",
+    )
+    assert kamailio_db_url("postgresql://pbx@db.internal/pbx") == (
+        "db_postgres.so",
+        "postgres://pbx@db.internal:5432/pbx",
+    )

@@ -1,5 +1,6 @@
 """The credentials view as Kamailio reads it: SQLite in WAL mode while another
 process writes, and PostgreSQL (db_postgres) for production."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -22,8 +23,7 @@ def test_sqlite_reader_is_not_blocked_by_an_open_write(store, edges):
         assert writer.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         writer.execute("BEGIN IMMEDIATE")  # the write lock, held
         site = writer.execute("SELECT id FROM site").fetchone()[0]
-        writer.execute("INSERT INTO handset (phone_id, site_id, sip_password) VALUES ('carol', ?, 'c-pw')",
-                       (site,))
+        writer.execute("INSERT INTO handset (phone_id, site_id, sip_password) VALUES ('carol', ?, 'c-pw')", (site,))
         assert register("alice", "alice-secret", ip="127.0.1.51", edge=EDGE_1).ok  # not blocked
         assert register("carol", "c-pw", ip="127.0.1.52", edge=EDGE_1).statuses == [401, 403]  # not yet
         writer.execute("COMMIT")

@@ -2,6 +2,7 @@
 edge's SIP port) or as the carrier (from the carrier's address to the edge's trunk
 port, which is how the edge knows it), optionally sending DTMF.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,8 +29,10 @@ class CallResult:
         return self.exit_code == 0 and self.status == self.expected
 
     def __str__(self) -> str:
-        return (f"call expected {self.expected}, got {self.status} (sipp exit {self.exit_code}, "
-                f"{self.stats})\n{self.diagnostics}")
+        return (
+            f"call expected {self.expected}, got {self.status} (sipp exit {self.exit_code}, "
+            f"{self.stats})\n{self.diagnostics}"
+        )
 
 
 class Call:
@@ -42,19 +45,35 @@ class Call:
     def wait(self, timeout: float | None = None) -> CallResult:
         code = self.process.wait(timeout)
         messages = self.process.messages()
-        return CallResult(expected=self.expected, status=final_status(messages), exit_code=code,
-                          stats=self.process.stats(), messages=messages,
-                          diagnostics=self.process.diagnostics() if code else "")
+        return CallResult(
+            expected=self.expected,
+            status=final_status(messages),
+            exit_code=code,
+            stats=self.process.stats(),
+            messages=messages,
+            diagnostics=self.process.diagnostics() if code else "",
+        )
 
 
 def _quote_display(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '" '
 
 
-def start_call(settings: Settings, to: str, *, caller: str, password: str | None = None,
-               trunk: bool = False, caller_name: str | None = None, expect: int = 200,
-               hold: float = 1.0, dtmf: str | None = None, timeout: float = 30.0,
-               headers: dict[str, str] | None = None, source: str | None = None) -> Call:
+def start_call(
+    settings: Settings,
+    to: str,
+    *,
+    caller: str,
+    password: str | None = None,
+    trunk: bool = False,
+    caller_name: str | None = None,
+    expect: int = 200,
+    hold: float = 1.0,
+    dtmf: str | None = None,
+    timeout: float = 30.0,
+    headers: dict[str, str] | None = None,
+    source: str | None = None,
+) -> Call:
     """Start a call to `to` and return at once.
 
     caller: the handset's phone id (with password: digest auth) or, with
@@ -82,16 +101,16 @@ def start_call(settings: Settings, to: str, *, caller: str, password: str | None
         values["DTMF_PCAP"] = str(write_dtmf_pcap(directory / "dtmf.pcap", dtmf))
         hold_ms += duration_ms(dtmf)
     values["HOLD_MS"] = str(max(hold_ms, 1))
-    sections = {"auth": not trunk, "answered": expect == 200, "rejected": expect != 200,
-                "dtmf": bool(dtmf)}
+    sections = {"auth": not trunk, "answered": expect == 200, "rejected": expect != 200, "dtmf": bool(dtmf)}
     scenario = render_scenario("uac.xml", directory / "uac.xml", sections, values)
     target = edge_trunk_address(settings) if trunk else edge_address(settings)
     args = [target, "-s", to, "-m", "1", "-l", "1"]
     if not trunk:
         args += ["-au", caller, "-ap", password]
     ip = source or (settings.trunk_host if trunk else "127.0.0.1")
-    process = SippProcess("uac", scenario, args, port=free_udp_port(), timeout=timeout,
-                          directory=directory, ip=ip).start()
+    process = SippProcess(
+        "uac", scenario, args, port=free_udp_port(), timeout=timeout, directory=directory, ip=ip
+    ).start()
     return Call(process, expect)
 
 

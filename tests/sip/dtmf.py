@@ -6,6 +6,7 @@ of the call gets the next sequence number, and every digit a new event
 timestamp, so repeated digits stay distinct. A short lead-in of PCMU silence
 lets Asterisk's strict-RTP learning accept the source before the first digit.
 """
+
 from __future__ import annotations
 
 import struct
@@ -15,8 +16,7 @@ PTIME_MS = 20
 SAMPLES_PER_PACKET = 160  # 20 ms at 8 kHz
 PCMU_PT = 0
 EVENT_PT = 101
-EVENT_CODES = {**{str(d): d for d in range(10)}, "*": 10, "#": 11,
-               "A": 12, "B": 13, "C": 14, "D": 15}
+EVENT_CODES = {**{str(d): d for d in range(10)}, "*": 10, "#": 11, "A": 12, "B": 13, "C": 14, "D": 15}
 LEAD_IN_PACKETS = 25  # 500 ms of silence before the first digit
 TONE_PACKETS = 6  # 120 ms of tone per digit
 END_PACKETS = 3  # the end event is sent three times (RFC 4733 2.5.1.4)
@@ -48,8 +48,7 @@ def _frame(payload: bytes) -> bytes:
 
 
 def _rtp(seq: int, ts: int, pt: int, payload: bytes, marker: bool = False) -> bytes:
-    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt,
-                       seq & 0xFFFF, ts & 0xFFFFFFFF, SSRC) + payload
+    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xFFFF, ts & 0xFFFFFFFF, SSRC) + payload
 
 
 def rtp_packets(digits: str) -> list[bytes]:

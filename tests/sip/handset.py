@@ -5,8 +5,10 @@ answers, refuses (486) or just rings each INVITE. The REGISTER and the UAS are
 two sipp runs on the same port, one after the other: a sipp scenario cannot
 both start a dialog and wait for new ones.
 """
+
 from __future__ import annotations
 
+import contextlib
 import time
 
 from pbx.settings import Settings
@@ -14,8 +16,7 @@ from pbx.settings import Settings
 from .messages import Invite, received_invites
 from .sipp import SippError, SippProcess, free_udp_port, render_scenario, wait_udp_bound, work_dir
 
-MODES = {"answer": "uas_answer.xml", "busy": "uas_busy.xml",
-         "ring": "uas_ring.xml", "noanswer": "uas_ring.xml"}
+MODES = {"answer": "uas_answer.xml", "busy": "uas_busy.xml", "ring": "uas_ring.xml", "noanswer": "uas_ring.xml"}
 REGISTER_TIMEOUT_S = 10
 REGISTER_EXPIRES_S = 3600
 
@@ -27,9 +28,19 @@ class RegistrationFailed(AssertionError):
 class SippUas:
     """A SIP UAS on 127.0.0.1:port taking `calls` calls in `mode`, recording INVITEs."""
 
-    def __init__(self, settings: Settings, *, name: str, mode: str = "answer", calls: int = 1,
-                 hold: float = 3.0, ring: float = 0.0, timeout: float = 30.0, port: int | None = None,
-                 ip: str = "127.0.0.1"):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        name: str,
+        mode: str = "answer",
+        calls: int = 1,
+        hold: float = 3.0,
+        ring: float = 0.0,
+        timeout: float = 30.0,
+        port: int | None = None,
+        ip: str = "127.0.0.1",
+    ):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {sorted(MODES)}")
         self.settings = settings
@@ -46,10 +57,20 @@ class SippUas:
         self.exit_code: int | None = None
 
     def start(self) -> SippUas:
-        scenario = render_scenario(MODES[self.mode], self.dir / f"{self.mode}.xml", values={
-            "HOLD_MS": str(int(self.hold * 1000)), "RING_MS": str(int(self.ring * 1000))})
-        self.uas = SippProcess("uas", scenario, ["-m", str(self.calls)], port=self.port,
-                               timeout=self.timeout, directory=self.dir, ip=self.ip).start()
+        scenario = render_scenario(
+            MODES[self.mode],
+            self.dir / f"{self.mode}.xml",
+            values={"HOLD_MS": str(int(self.hold * 1000)), "RING_MS": str(int(self.ring * 1000))},
+        )
+        self.uas = SippProcess(
+            "uas",
+            scenario,
+            ["-m", str(self.calls)],
+            port=self.port,
+            timeout=self.timeout,
+            directory=self.dir,
+            ip=self.ip,
+        ).start()
         if not wait_udp_bound(self.port):
             self.uas.kill()
             raise SippError(f"{self.name}: sipp did not bind {self.ip}:{self.port}\n{self.uas.diagnostics()}")
@@ -97,8 +118,9 @@ def edge_trunk_address(settings: Settings) -> str:
 class Handset(SippUas):
     """A registered phone: phone_id is its SIP user (the edge's digest user)."""
 
-    def __init__(self, settings: Settings, phone_id: str, password: str, mode: str = "answer",
-                 *, register: bool = True, **kwargs):
+    def __init__(
+        self, settings: Settings, phone_id: str, password: str, mode: str = "answer", *, register: bool = True, **kwargs
+    ):
         super().__init__(settings, name=phone_id, mode=mode, **kwargs)
         self.phone_id = phone_id
         self.password = password
@@ -110,17 +132,33 @@ class Handset(SippUas):
         if self.uas is not None and self.uas.running:
             raise SippError("register before start(): the UAS holds the port")
         label = "register" if expires else "unregister"
-        scenario = render_scenario("register.xml", self.dir / f"{label}.xml",
-                                   values={"EXPIRES": str(expires)})
-        run = SippProcess(label, scenario, [
-            edge_address(self.settings), "-s", self.phone_id,
-            "-au", self.phone_id, "-ap", self.password, "-m", "1", "-l", "1",
-        ], port=self.port, timeout=REGISTER_TIMEOUT_S, directory=self.dir).start()
+        scenario = render_scenario("register.xml", self.dir / f"{label}.xml", values={"EXPIRES": str(expires)})
+        run = SippProcess(
+            label,
+            scenario,
+            [
+                edge_address(self.settings),
+                "-s",
+                self.phone_id,
+                "-au",
+                self.phone_id,
+                "-ap",
+                self.password,
+                "-m",
+                "1",
+                "-l",
+                "1",
+            ],
+            port=self.port,
+            timeout=REGISTER_TIMEOUT_S,
+            directory=self.dir,
+        ).start()
         code = run.wait()
         if code != 0:
             statuses = [m.status for m in run.messages() if m.status]
-            raise RegistrationFailed(f"{self.phone_id}: {label} failed (sipp {code}, "
-                                     f"responses {statuses})\n{run.diagnostics()}")
+            raise RegistrationFailed(
+                f"{self.phone_id}: {label} failed (sipp {code}, responses {statuses})\n{run.diagnostics()}"
+            )
         self.registered = expires > 0
 
     def start(self) -> Handset:
@@ -132,10 +170,9 @@ class Handset(SippUas):
     def stop(self) -> None:
         super().stop()
         if self.registered:
-            try:
+            # Best effort: the next REGISTER replaces the contact anyway.
+            with contextlib.suppress(RegistrationFailed, SippError):
                 self.register(expires=0)
-            except (RegistrationFailed, SippError):
-                pass  # best effort: the next REGISTER replaces the contact anyway
 
 
 class OutsideWorld(SippUas):

@@ -2,6 +2,7 @@
 LocalAsterisk: load config and reload only what changed, fail on errors
 Asterisk logs about it, and hang up every channel between tests.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,33 +39,47 @@ def settings_for_tests(state_dir: Path) -> Settings:
     never points the test suite at the dev Asterisk.
     """
     base = Settings.from_env()
-    ports = {name: int(os.environ.get(f"PBX_TEST_{name.upper()}_PORT", default))
-             for name, default in TEST_PORTS.items()}
-    edge_ports = {name: int(os.environ.get(f"PBX_TEST_{name.upper()}_PORT", default))
-                  for name, default in TEST_EDGE_PORTS.items()}
+    ports = {
+        name: int(os.environ.get(f"PBX_TEST_{name.upper()}_PORT", default)) for name, default in TEST_PORTS.items()
+    }
+    edge_ports = {
+        name: int(os.environ.get(f"PBX_TEST_{name.upper()}_PORT", default)) for name, default in TEST_EDGE_PORTS.items()
+    }
     address = {name: os.environ.get(f"PBX_TEST_{name.upper()}", default) for name, default in TEST_ADDRESSES.items()}
     instance = os.environ.get("PBX_TEST_INSTANCE", TEST_INSTANCE)
     return dataclasses.replace(
-        base, state_dir=state_dir, database_url=f"sqlite:///{state_dir / 'pbx.db'}",
-        instance=instance, ports=AsteriskPorts(**ports),
-        edge_hosts=(address["edge_host"],), node_sip_host=address["node_sip_host"],
-        trunk_host=address["carrier_host"], edge_sip_port=edge_ports["edge_sip"],
+        base,
+        state_dir=state_dir,
+        database_url=f"sqlite:///{state_dir / 'pbx.db'}",
+        instance=instance,
+        ports=AsteriskPorts(**ports),
+        edge_hosts=(address["edge_host"],),
+        node_sip_host=address["node_sip_host"],
+        trunk_host=address["carrier_host"],
+        edge_sip_port=edge_ports["edge_sip"],
         edge_trunk_port=edge_ports["edge_trunk"],
         # Unix socket paths are short: the edges' folders are not under pytest's tmp.
-        edge_runtime_dir=Path(f"/tmp/pbx-edge-{os.getuid()}"))
+        edge_runtime_dir=Path(f"/tmp/pbx-edge-{os.getuid()}"),
+    )
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """Environment variables that make Settings.from_env() equal `settings` (for subprocesses)."""
     return {
-        "PBX_STATE_DIR": str(settings.state_dir), "PBX_CACHE_DIR": str(settings.cache_dir),
-        "PBX_DATABASE_URL": settings.database_url, "PBX_INSTANCE": settings.instance,
-        "PBX_SIP_PORT": str(settings.ports.sip), "PBX_AMI_PORT": str(settings.ports.ami),
+        "PBX_STATE_DIR": str(settings.state_dir),
+        "PBX_CACHE_DIR": str(settings.cache_dir),
+        "PBX_DATABASE_URL": settings.database_url,
+        "PBX_INSTANCE": settings.instance,
+        "PBX_SIP_PORT": str(settings.ports.sip),
+        "PBX_AMI_PORT": str(settings.ports.ami),
         "PBX_HTTP_PORT": str(settings.ports.http),
         "PBX_TRUNK_OUTBOUND_PORT": str(settings.ports.trunk_outbound),
-        "PBX_TRUNK_HOST": settings.trunk_host, "PBX_TRUNK_NAME": settings.trunk_name,
-        "PBX_EDGE_HOSTS": ",".join(settings.edge_hosts), "PBX_EDGE_SIP_PORT": str(settings.edge_sip_port),
-        "PBX_EDGE_TRUNK_PORT": str(settings.edge_trunk_port), "PBX_NODE_SIP_HOST": settings.node_sip_host,
+        "PBX_TRUNK_HOST": settings.trunk_host,
+        "PBX_TRUNK_NAME": settings.trunk_name,
+        "PBX_EDGE_HOSTS": ",".join(settings.edge_hosts),
+        "PBX_EDGE_SIP_PORT": str(settings.edge_sip_port),
+        "PBX_EDGE_TRUNK_PORT": str(settings.edge_trunk_port),
+        "PBX_NODE_SIP_HOST": settings.node_sip_host,
         "PBX_EDGE_RUNTIME_DIR": str(settings.edge_dir),
     }
 
@@ -96,8 +111,7 @@ class AsteriskUnderTest:
         """ERROR and WARNING lines logged since mark."""
         return [line for line in self.log_since(mark).splitlines() if _PROBLEM.search(line)]
 
-    def load_config(self, files: dict[str, str], check: bool = True,
-                    ignore: tuple[str, ...] = ()) -> list[str]:
+    def load_config(self, files: dict[str, str], check: bool = True, ignore: tuple[str, ...] = ()) -> list[str]:
         """Write config files, run the reloads they need; fail on ERROR/WARNING logged
         (lines containing one of `ignore` excepted). Returns the reload commands run."""
         mark = self.log_mark()

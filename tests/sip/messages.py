@@ -1,14 +1,23 @@
 """Read the SIP messages sipp logged (`-trace_msg`), so tests can assert on
 exactly what arrived on the wire: request URI, From, PAI, Privacy, Diversion.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-COMPACT = {"f": "from", "t": "to", "v": "via", "i": "call-id", "m": "contact",
-           "l": "content-length", "c": "content-type", "k": "supported"}
+COMPACT = {
+    "f": "from",
+    "t": "to",
+    "v": "via",
+    "i": "call-id",
+    "m": "contact",
+    "l": "content-length",
+    "c": "content-type",
+    "k": "supported",
+}
 _SEPARATOR = re.compile(r"^-{20,}")
 _DIRECTION = re.compile(r"^\S+ message (received|sent)")
 _NAME_ADDR = re.compile(r'^\s*(?:"((?:[^"\\]|\\.)*)"|([^<"]*?))\s*<([^>]*)>')
@@ -138,7 +147,7 @@ def _parse_block(lines: list[str]) -> SipMessage | None:
         found = _DIRECTION.match(line)
         if found:
             direction = found.group(1)
-            lines = lines[index + 1:]
+            lines = lines[index + 1 :]
             break
     if direction is None:
         return None
@@ -182,7 +191,11 @@ def final_status(messages: list[SipMessage]) -> int | None:
     status = None
     for message in messages:
         code = message.status
-        if message.direction == "received" and code and code >= 200 \
-                and (message.header("cseq") or "").upper().endswith("INVITE"):
+        if (
+            message.direction == "received"
+            and code
+            and code >= 200
+            and (message.header("cseq") or "").upper().endswith("INVITE")
+        ):
             status = code
     return status

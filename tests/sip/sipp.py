@@ -2,6 +2,7 @@
 address), bounded in time
 and in calls, logged to files, and all killed at the end (`kill_all`).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -23,7 +24,7 @@ SCENARIOS = Path(__file__).parent / "scenarios"
 # Asterisk's RTP uses 20000-29999 (asterisk-conf/rtp.conf); sipp stays above.
 PORT_RANGE = (30000, 59990)
 _SECTION = re.compile(r"[ \t]*<!--@@BEGIN (\w+)-->\n?(.*?)[ \t]*<!--@@END \1-->\n?", re.S)
-_live: set["SippProcess"] = set()
+_live: set[SippProcess] = set()
 _work_root: Path | None = None
 _counter = itertools.count(1)
 _rng = random.Random(os.getpid() ^ int(time.time()))
@@ -90,8 +91,9 @@ def wait_udp_bound(port: int, timeout: float = 5.0) -> bool:
     return False
 
 
-def render_scenario(template: str, dest: Path, sections: dict[str, bool] | None = None,
-                    values: dict[str, str] | None = None) -> Path:
+def render_scenario(
+    template: str, dest: Path, sections: dict[str, bool] | None = None, values: dict[str, str] | None = None
+) -> Path:
     """Fill a scenario template: keep or drop BEGIN/END sections, replace @@NAME@@."""
     text = (SCENARIOS / template).read_text()
     sections = sections or {}
@@ -115,8 +117,17 @@ def render_scenario(template: str, dest: Path, sections: dict[str, bool] | None 
 class SippProcess:
     """One sipp run. `args` are the scenario-specific options."""
 
-    def __init__(self, name: str, scenario: Path, args: list[str], *, port: int,
-                 timeout: float, directory: Path | None = None, ip: str = "127.0.0.1"):
+    def __init__(
+        self,
+        name: str,
+        scenario: Path,
+        args: list[str],
+        *,
+        port: int,
+        timeout: float,
+        directory: Path | None = None,
+        ip: str = "127.0.0.1",
+    ):
         self.name = name
         self.dir = directory or scenario.parent
         self.port = port
@@ -126,20 +137,48 @@ class SippProcess:
         self.screen_file = self.dir / f"{name}.screen.log"
         self.error_file = self.dir / f"{name}.errors.log"
         self.argv = [
-            SIPP, *args, "-sf", str(scenario), "-t", "u1",
-            "-i", ip, "-mi", ip, "-bind_local",
-            "-p", str(port), "-mp", str(self.media_port),
-            "-nostdin", "-aa", "-timeout", f"{max(1, int(timeout))}s", "-timeout_error",
-            "-trace_msg", "-message_file", str(self.message_file),
-            "-trace_err", "-error_file", str(self.error_file),
-            "-trace_screen", "-screen_file", str(self.screen_file),
+            SIPP,
+            *args,
+            "-sf",
+            str(scenario),
+            "-t",
+            "u1",
+            "-i",
+            ip,
+            "-mi",
+            ip,
+            "-bind_local",
+            "-p",
+            str(port),
+            "-mp",
+            str(self.media_port),
+            "-nostdin",
+            "-aa",
+            "-timeout",
+            f"{max(1, int(timeout))}s",
+            "-timeout_error",
+            "-trace_msg",
+            "-message_file",
+            str(self.message_file),
+            "-trace_err",
+            "-error_file",
+            str(self.error_file),
+            "-trace_screen",
+            "-screen_file",
+            str(self.screen_file),
         ]
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "SippProcess":
+    def start(self) -> SippProcess:
         with open(self.dir / f"{self.name}.stderr.log", "wb") as err:
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=err, cwd=self.dir, start_new_session=True)
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                cwd=self.dir,
+                start_new_session=True,
+            )
         _live.add(self)
         return self
 

@@ -1,4 +1,5 @@
 """Store tests run twice: on SQLite and on a real PostgreSQL server started here."""
+
 from __future__ import annotations
 
 import pytest

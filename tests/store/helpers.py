@@ -1,4 +1,5 @@
 """Look-ups the service tests share: the demo world by its own names."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

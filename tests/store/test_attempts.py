@@ -85,10 +85,7 @@ def test_r40_three_wrong_codes_lock_the_code_until_an_admin_resets_it(demo_facto
     assert wrong == [False, False, False] and right_after is False
     assert number_state(demo_factory, ALICE)[2:] == (3, True)
     with pytest.raises(Forbidden):  # the number's own user may not unlock it
-        run(
-            demo_factory,
-            lambda s: code_lock.unlock_code(s, actor(s, "alice@acme.example"), alice),
-        )
+        run(demo_factory, lambda s: code_lock.unlock_code(s, actor(s, "alice@acme.example"), alice))
     run(demo_factory, lambda s: code_lock.unlock_code(s, actor(s, "admin@acme.example"), alice))
     assert number_state(demo_factory, ALICE)[2:] == (0, False)
     assert run(demo_factory, phone.check_authcode, caller, alice, CODE, OUTSIDE) is True

@@ -1,5 +1,6 @@
 """The change log's order is safe against late commits, on SQLite and PostgreSQL, and a number
 is Active only once every node in service has applied its latest change (R4 with N nodes)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -96,12 +97,14 @@ def test_sqlite_ids_are_taken_inside_the_one_write_lock_so_commit_order_is_id_or
     try:
         first = add_row(a, 1)  # holds the write lock until commit
         with pytest.raises(OperationalError, match="locked"), impatient.begin() as connection:
-            connection.execute(text("INSERT INTO outbox (created_at, kind, subject_id) VALUES "
-                                    "(CURRENT_TIMESTAMP, 'number', 2)"))
+            connection.execute(
+                text("INSERT INTO outbox (created_at, kind, subject_id) VALUES (CURRENT_TIMESTAMP, 'number', 2)")
+            )
         a.commit()
         with impatient.begin() as connection:
-            connection.execute(text("INSERT INTO outbox (created_at, kind, subject_id) VALUES "
-                                    "(CURRENT_TIMESTAMP, 'number', 2)"))
+            connection.execute(
+                text("INSERT INTO outbox (created_at, kind, subject_id) VALUES (CURRENT_TIMESTAMP, 'number', 2)")
+            )
         seen, _ = read_all(factory, outbox.START)
         assert seen[0] == first and seen[1] > first
     finally:
@@ -120,8 +123,9 @@ def status(factory) -> tuple[NumberStatus, str | None]:
         return number.status, number.last_error
 
 
-def node_at_head(factory, name: str, state: NodeState = NodeState.IN_SERVICE,
-                 seen_ago: timedelta = timedelta(0)) -> None:
+def node_at_head(
+    factory, name: str, state: NodeState = NodeState.IN_SERVICE, seen_ago: timedelta = timedelta(0)
+) -> None:
     with transaction(factory) as session:
         node = outbox.load_node(session, name)
         node.cursor_txid, node.cursor_id = outbox.head(session)

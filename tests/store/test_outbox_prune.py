@@ -1,4 +1,5 @@
 """Change log rows are pruned after a retention once every node has applied them; the audit log is kept."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,4 +1,5 @@
 """The rules the schema itself enforces, on SQLite and PostgreSQL alike."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,8 +43,15 @@ def test_r12_one_number_per_user_in_the_schema(demo_factory):
 def test_unique_number(demo_factory):
     with pytest.raises(IntegrityError), transaction(demo_factory) as session:
         copy = _number(session, "+442079460204")
-        session.add(PhoneNumber(e164=copy.e164, extension="299", site_id=copy.site_id,
-                                occupier_id=copy.occupier_id, default_pin="482913"))
+        session.add(
+            PhoneNumber(
+                e164=copy.e164,
+                extension="299",
+                site_id=copy.site_id,
+                occupier_id=copy.occupier_id,
+                default_pin="482913",
+            )
+        )
         session.flush()
 
 
@@ -54,8 +62,15 @@ def test_unique_extension_per_occupier_but_repeats_across_occupiers(demo_factory
         assert acme.extension == globex.extension == "201"
     with pytest.raises(IntegrityError), transaction(demo_factory) as session:
         acme = _number(session, "+442079460201")
-        session.add(PhoneNumber(e164="+442079460299", extension="201", site_id=acme.site_id,
-                                occupier_id=acme.occupier_id, default_pin="482913"))
+        session.add(
+            PhoneNumber(
+                e164="+442079460299",
+                extension="201",
+                site_id=acme.site_id,
+                occupier_id=acme.occupier_id,
+                default_pin="482913",
+            )
+        )
         session.flush()
 
 
@@ -109,8 +124,12 @@ def test_the_feature_table_makes_the_schema_of_the_migrations(db_url, factory):
     engine = make_engine(db_url)
     with engine.connect() as connection:
         # voicemessages (PostgreSQL only) is app_voicemail_odbc's table, laid out by Asterisk: no model.
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True,
-            "include_name": lambda name, kind, _parent: not (kind == "table" and name == "voicemessages")})
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "include_name": lambda name, kind, _parent: not (kind == "table" and name == "voicemessages"),
+            },
+        )
         assert compare_metadata(context, Base.metadata) == []
     engine.dispose()

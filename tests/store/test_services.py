@@ -1,4 +1,5 @@
 """The product rules enforced by pbx.services, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,8 +27,9 @@ def test_r3_another_occupiers_number_is_not_found(demo_factory):
         with pytest.raises(NotFound):
             features.show_features(session, actor(session, GLOBEX_ADMIN), number(session, FREE).id)
         with pytest.raises(NotFound):
-            numbers.list_numbers(session, actor(session, GLOBEX_ADMIN), number(session, FREE).occupier_id,
-                                 number(session, FREE).site_id)
+            numbers.list_numbers(
+                session, actor(session, GLOBEX_ADMIN), number(session, FREE).occupier_id, number(session, FREE).site_id
+            )
 
 
 def test_r3_a_user_sees_only_their_own_number(demo_factory):
@@ -76,7 +78,9 @@ def test_r8_search_matches_number_or_assigned_to(demo_factory):
         admin = actor(session, ACME_ADMIN)
         site = number(session, FREE).site_id
         assert [n.extension for n in numbers.list_numbers(session, admin, admin.occupier_id, site, "alice")] == ["201"]
-        assert [n.extension for n in numbers.list_numbers(session, admin, admin.occupier_id, site, "7946 0203")] == ["203"]
+        assert [n.extension for n in numbers.list_numbers(session, admin, admin.occupier_id, site, "7946 0203")] == [
+            "203"
+        ]
         assert [n.extension for n in numbers.list_numbers(session, admin, admin.occupier_id, site, "room")] == ["203"]
 
 
@@ -96,17 +100,16 @@ def test_r12_assign_shows_name_and_one_number_per_user(demo_factory):
 
 def test_r13_display_name_overrides_user_name_keeps_assignment(demo_factory):
     with transaction(demo_factory) as session:
-        n = assignment.set_display_name(session, actor(session, ACME_ADMIN), number(session, "+442079460201").id,
-                                        'Al "the boss"', "Sales; ${X}")
+        n = assignment.set_display_name(
+            session, actor(session, ACME_ADMIN), number(session, "+442079460201").id, 'Al "the boss"', "Sales; ${X}"
+        )
         assert numbers.assigned_to(n).text == 'Al "the boss" Sales; ${X}'
         assert n.user.email == "alice@acme.example"
 
 
 def test_r13_display_name_with_a_line_break_is_refused(demo_factory):
-    with transaction(demo_factory) as session:
-        with pytest.raises(InvalidInput):
-            assignment.set_display_name(session, actor(session, ACME_ADMIN), number(session, FREE).id,
-                                        "Evil\nContext", "x")
+    with transaction(demo_factory) as session, pytest.raises(InvalidInput):
+        assignment.set_display_name(session, actor(session, ACME_ADMIN), number(session, FREE).id, "Evil\nContext", "x")
 
 
 def test_r15_handset_login_one_number_per_handset(demo_factory):
@@ -158,8 +161,11 @@ def test_r18_three_wrong_pins_lock(demo_factory):
         assert pins.check_pin(session, system, n, "000001") is PinCheck.WRONG
         assert pins.check_pin(session, system, n, "000002") is PinCheck.WRONG
         assert pins.check_pin(session, system, n, "000003") is PinCheck.LOCKED
-        attempts = session.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "pin.attempt", AuditEntry.number_id == n.id))
+        attempts = session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "pin.attempt", AuditEntry.number_id == n.id)
+        )
         assert attempts == 3
 
 
@@ -194,9 +200,19 @@ def test_r28_every_refused_feature_value_is_reported_at_once_and_nothing_saved(d
         n = number(session, FREE)
         before = session.scalar(select(func.count()).select_from(OutboxEntry))
         with pytest.raises(FieldErrors) as refused:
-            features.update_features(session, admin, n.id, {
-                "forward_always": "abc", "no_answer_seconds": "500", "voicemail_email": "not-an-email",
-                "dnd": "maybe", "call_waiting": "off", "colour": "red"})
+            features.update_features(
+                session,
+                admin,
+                n.id,
+                {
+                    "forward_always": "abc",
+                    "no_answer_seconds": "500",
+                    "voicemail_email": "not-an-email",
+                    "dnd": "maybe",
+                    "call_waiting": "off",
+                    "colour": "red",
+                },
+            )
         errors = refused.value.errors
         assert set(errors) == {"forward_always", "no_answer_seconds", "voicemail_email", "dnd", "colour"}
         assert errors["no_answer_seconds"] == "No answer after (seconds): use 5 to 120 seconds"  # the page's words
@@ -245,9 +261,8 @@ def test_r30_a_user_changes_own_features_only(demo_factory):
 
 
 def test_unknown_feature_key_is_refused(demo_factory):
-    with transaction(demo_factory) as session:
-        with pytest.raises(InvalidInput):
-            features.update_features(session, Actor.system(), number(session, FREE).id, {"colour": "red"})
+    with transaction(demo_factory) as session, pytest.raises(InvalidInput):
+        features.update_features(session, Actor.system(), number(session, FREE).id, {"colour": "red"})
 
 
 def test_r31_operator_allocates_and_activates(demo_factory):
@@ -261,8 +276,13 @@ def test_r31_operator_allocates_and_activates(demo_factory):
         assert n.status is NumberStatus.PENDING
         with pytest.raises(Forbidden):
             operator.allocate_number(session, actor(session, ACME_ADMIN), acme.id, site.id, "+442079460298", "298")
-        for e164, ext in (("020 7946 0297", "297"), ("+442079460297", "2a"), ("+442079460201", "297"),
-                          ("+442079460297", "201"), ("+442079460297", "999")):
+        for e164, ext in (
+            ("020 7946 0297", "297"),
+            ("+442079460297", "2a"),
+            ("+442079460201", "297"),
+            ("+442079460297", "201"),
+            ("+442079460297", "999"),
+        ):
             with pytest.raises((InvalidInput, Conflict)):
                 operator.allocate_number(session, system, acme.id, site.id, e164, ext)
 
@@ -282,6 +302,7 @@ def test_r1_adding_a_user_names_every_wrong_field_at_once(demo_factory):
     with transaction(demo_factory) as session:
         acme = number(session, FREE).occupier
         with pytest.raises(FieldErrors) as refused:
-            operator.create_user(session, Actor.system(), acme.operator, acme, "", " ", "not-an-email", "short",
-                                 Role.OPERATOR_ADMIN)
+            operator.create_user(
+                session, Actor.system(), acme.operator, acme, "", " ", "not-an-email", "short", Role.OPERATOR_ADMIN
+            )
         assert list(refused.value.errors) == ["first_name", "last_name", "email", "password", "role"]

@@ -1,4 +1,5 @@
 """`pbx up` waits for a big first sync while it makes progress, and fails only when it stalls."""
+
 from __future__ import annotations
 
 import threading

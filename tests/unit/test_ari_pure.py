@@ -1,4 +1,5 @@
 """The pure parts of the phone: what is keyed on it, and what a handset is sent (R15, R22, R34)."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,11 +10,14 @@ from pbx.feature_table import feature_codes
 from pbx.services.phone import dialled_target, is_emergency
 
 
-@pytest.mark.parametrize("keyed, target", [
-    ("202", "202"),                        # an extension
-    ("02079460201", "+442079460201"),      # national, at a GB site
-    ("00447700900456", "+447700900456"),   # international
-])
+@pytest.mark.parametrize(
+    "keyed, target",
+    [
+        ("202", "202"),  # an extension
+        ("02079460201", "+442079460201"),  # national, at a GB site
+        ("00447700900456", "+447700900456"),  # international
+    ],
+)
 def test_r34_a_forward_target_keyed_on_the_phone(keyed, target):
     assert dialled_target(keyed, "GB") == target
 
@@ -35,8 +39,14 @@ def test_only_digits_reach_a_media_uri():
 
 
 def test_r15_a_login_pushes_the_label_and_a_logout_clears_it():
-    keys = {"handset/desk-os-5": "5", "num/5/handset": "desk-os-5", "num/5/label": "Meeting Room 1",
-            "handset/desk-os-3": "", "num/3/handset": "", "num/3/label": "Bob Baker"}
+    keys = {
+        "handset/desk-os-5": "5",
+        "num/5/handset": "desk-os-5",
+        "num/5/label": "Meeting Room 1",
+        "handset/desk-os-3": "",
+        "num/3/handset": "",
+        "num/3/label": "Bob Baker",
+    }
     assert label_pushes(keys) == {"desk-os-5": "Meeting Room 1", "desk-os-3": ""}
 
 

@@ -5,6 +5,7 @@ API), so a panoramisk release that renames or reshapes one of them must fail her
 before it fails a call. pyproject.toml pins panoramisk below its next major; this
 also checks the pin and the installed version agree.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,15 @@ CALLED_AS = {
     "on_disconnect": (object(), None),  # scheduled by connection_lost as on_disconnect(manager, exc)
 }
 # Attributes _Manager reads or writes.
-ATTRIBUTES = ("loop", "pinger", "authenticated", "authenticated_future", "_connected", "awaiting_actions",
-              "on_disconnect")
+ATTRIBUTES = (
+    "loop",
+    "pinger",
+    "authenticated",
+    "authenticated_future",
+    "_connected",
+    "awaiting_actions",
+    "on_disconnect",
+)
 
 
 def _panoramisk_requirement() -> Requirement:
@@ -90,8 +98,7 @@ class FakeAsterisk:
             if fields.get("Action") == self.DROP_ACTION:
                 writer.close()
                 return
-            writer.write(f"Response: Success\r\nActionID: {fields.get('ActionID', '')}\r\n"
-                         "Message: ok\r\n\r\n".encode())
+            writer.write(f"Response: Success\r\nActionID: {fields.get('ActionID', '')}\r\nMessage: ok\r\n\r\n".encode())
             await writer.drain()
 
 
@@ -107,8 +114,7 @@ async def _lost_connection_fails_the_waiting_action_at_once() -> None:
         await asyncio.wait_for(ami.db_put("pbx", "contract", "1"), STEP_TIMEOUT_S)
 
         with pytest.raises(AmiError, match="connection lost"):
-            await asyncio.wait_for(ami.action(FakeAsterisk.DROP_ACTION, Family="pbx", Key="contract"),
-                                   STEP_TIMEOUT_S)
+            await asyncio.wait_for(ami.action(FakeAsterisk.DROP_ACTION, Family="pbx", Key="contract"), STEP_TIMEOUT_S)
 
         assert not ami.connected
         assert ami.manager.awaiting_actions == deque()

@@ -1,4 +1,5 @@
 """The one back-off the controller, the ARI client and the voicemail mailer reconnect with."""
+
 from __future__ import annotations
 
 import asyncio

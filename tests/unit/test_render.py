@@ -1,4 +1,5 @@
 """Rendering is a pure function of the store, and no user string can change its structure."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,8 +39,9 @@ def test_user_strings_in_every_field_change_no_config_line(factory, evil):
     files_before, state_before = _render(factory)
     with transaction(factory) as session:
         admin = Actor.system("test")
-        for n in session.scalars(select(PhoneNumber).where(PhoneNumber.is_main.is_(False),
-                                                           PhoneNumber.status == NumberStatus.ACTIVE)):
+        for n in session.scalars(
+            select(PhoneNumber).where(PhoneNumber.is_main.is_(False), PhoneNumber.status == NumberStatus.ACTIVE)
+        ):
             assignment.set_display_name(session, admin, n.id, evil, evil)
             n.status = NumberStatus.ACTIVE
         for u in session.scalars(select(User)):
@@ -82,10 +84,15 @@ def test_dids_and_extensions_are_astdb_keys_and_the_config_names_no_number(facto
 
 
 def test_parse_database_show():
-    output = ("/pbx/num/1/e164                                  : +442079460100            \n"
-              "/pbx/num/1/label                                 : Al: \"x\" ; y            \n"
-              "/pbx/num/1/fwd_always                            :                          \n"
-              "/other/key                                       : z\n"
-              "3 results found.")
-    assert parse_database_show(output) == {"num/1/e164": "+442079460100", "num/1/label": 'Al: "x" ; y',
-                                           "num/1/fwd_always": ""}
+    output = (
+        "/pbx/num/1/e164                                  : +442079460100            \n"
+        '/pbx/num/1/label                                 : Al: "x" ; y            \n'
+        "/pbx/num/1/fwd_always                            :                          \n"
+        "/other/key                                       : z\n"
+        "3 results found."
+    )
+    assert parse_database_show(output) == {
+        "num/1/e164": "+442079460100",
+        "num/1/label": 'Al: "x" ; y',
+        "num/1/fwd_always": "",
+    }

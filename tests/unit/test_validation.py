@@ -1,4 +1,5 @@
 """Every string a person types is checked before it reaches the store."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,14 +10,31 @@ from pbx.services.feature_input import parse_assignments, parse_changes
 from pbx.services.pin_policy import is_trivial, random_default_pin
 
 
-@pytest.mark.parametrize("raw, clean", [("+442079460000", "+442079460000"), (" +44 20 7946 0000 ", "+442079460000"),
-                                        ("+1 (212) 555-0100", "+12125550100")])
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ("+442079460000", "+442079460000"),
+        (" +44 20 7946 0000 ", "+442079460000"),
+        ("+1 (212) 555-0100", "+12125550100"),
+    ],
+)
 def test_e164_accepts_international_numbers(raw, clean):
     assert validation.e164(raw) == clean
 
 
-@pytest.mark.parametrize("raw", ["02079460000", "+0442079460000", "+44", "+44 20 7946 0000;x", "+4420794600001234567",
-                                 "", "+44\n2079460000", "${EXTEN}"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "02079460000",
+        "+0442079460000",
+        "+44",
+        "+44 20 7946 0000;x",
+        "+4420794600001234567",
+        "",
+        "+44\n2079460000",
+        "${EXTEN}",
+    ],
+)
 def test_e164_refuses_the_rest(raw):
     with pytest.raises(InvalidInput):
         validation.e164(raw)
@@ -49,7 +67,10 @@ def test_r19_trivial_pins():
 
 def test_feature_input_parsing():
     assert parse_changes(parse_assignments(["dnd=on", "forward_always=", "no_answer_seconds=20"])) == {
-        "dnd": True, "forward_always": None, "no_answer_seconds": 20}
+        "dnd": True,
+        "forward_always": None,
+        "no_answer_seconds": 20,
+    }
     for bad in (["dnd=maybe"], ["colour=red"], ["no_answer_seconds=x"]):
         with pytest.raises(InvalidInput):
             parse_changes(parse_assignments(bad))
@@ -57,12 +78,21 @@ def test_feature_input_parsing():
         parse_assignments(["dnd"])
 
 
-@pytest.mark.parametrize("check, raw", [
-    (validation.e164, "+442079460000\n"), (validation.extension, "201\n"), (validation.phone_id, "desk-1\n"),
-    (validation.email, "alice@example.com\n"), (validation.pin_digits, "480915\n"),
-    (validation.dial_target, "201\n"), (validation.dial_target, "+447700900456\r"), (validation.extension, "\t201"),
-    (validation.pin_digits, "48\x000915"), (validation.email, "alice@example.com\x7f"),
-])
+@pytest.mark.parametrize(
+    "check, raw",
+    [
+        (validation.e164, "+442079460000\n"),
+        (validation.extension, "201\n"),
+        (validation.phone_id, "desk-1\n"),
+        (validation.email, "alice@example.com\n"),
+        (validation.pin_digits, "480915\n"),
+        (validation.dial_target, "201\n"),
+        (validation.dial_target, "+447700900456\r"),
+        (validation.extension, "\t201"),
+        (validation.pin_digits, "48\x000915"),
+        (validation.email, "alice@example.com\x7f"),
+    ],
+)
 def test_control_characters_are_refused_never_stripped(check, raw):
     field = "destination" if check is validation.dial_target else "value"
     with pytest.raises(InvalidInput) as refused:

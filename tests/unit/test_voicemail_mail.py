@@ -1,4 +1,5 @@
 """R23: voicemail to email reads the spool safely and can never be made to add a header."""
+
 from __future__ import annotations
 
 import io
@@ -19,8 +20,10 @@ def write_message(box_dir: Path, index: int, callerid: str = "+447700900123", du
     inbox_dir = box_dir / "INBOX"
     inbox_dir.mkdir(parents=True, exist_ok=True)
     txt = inbox_dir / f"msg{index:04d}.txt"
-    txt.write_text(f"[message]\norigmailbox={box_dir.name}\ncallerid={callerid}\norigtime=1700000000\n"
-                   f"msg_id=1700000000-{index:08d}\nduration={duration}\n")
+    txt.write_text(
+        f"[message]\norigmailbox={box_dir.name}\ncallerid={callerid}\norigtime=1700000000\n"
+        f"msg_id=1700000000-{index:08d}\nduration={duration}\n"
+    )
     with wave.open(str(txt.with_suffix(".wav")), "wb") as audio:
         audio.setnchannels(1)
         audio.setsampwidth(2)
@@ -73,8 +76,13 @@ def _mailer(factory, tmp_path: Path, node: str, sent: list[str], fail: list[bool
     from pbx.asterisk.voicemail_mail import VoicemailMailer
     from pbx.settings import Settings, SmtpSettings
 
-    settings = dataclasses.replace(Settings.from_env(), database_url="sqlite://", node_name=node,
-                                   asterisk_spool_dir=tmp_path, smtp=SmtpSettings(host="127.0.0.1", port=1))
+    settings = dataclasses.replace(
+        Settings.from_env(),
+        database_url="sqlite://",
+        node_name=node,
+        asterisk_spool_dir=tmp_path,
+        smtp=SmtpSettings(host="127.0.0.1", port=1),
+    )
     mailer = VoicemailMailer(settings, factory)
 
     def send(message, to):

@@ -1,4 +1,5 @@
 """A fresh demo store per test (copied from one seeded template), the app, and signed-in clients."""
+
 from __future__ import annotations
 
 import re
@@ -136,8 +137,13 @@ def fail_outbox(factory, error: str) -> None:
 # The real browser: Debian's chromium driven by Playwright, against the app served from a thread.
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PORTS = range(18100, 18200)
 
 

@@ -1,4 +1,5 @@
 """How a person finds things on the pages, so the browser tests read like what they do."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,7 +14,7 @@ class TelephonyPage:
         self.page = page
         self.dialog = page.locator("#action-dialog")
 
-    def wait_for_rows(self) -> "TelephonyPage":
+    def wait_for_rows(self) -> TelephonyPage:
         expect(self.page.locator("#numbers")).to_have_attribute("aria-busy", "false")
         return self
 
@@ -50,4 +51,6 @@ def api_status(page: Page, method: str, url: str, with_csrf: bool = True, body: 
             const options = {method, headers};
             if (method !== "GET") options.body = JSON.stringify(body || {});
             return (await fetch(url, options)).status;
-        }""", [method, url, with_csrf, body])
+        }""",
+        [method, url, with_csrf, body],
+    )

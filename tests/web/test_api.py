@@ -1,4 +1,5 @@
 """The JSON API (/api/v1/) the pages' scripts use: same rules and messages as the forms."""
+
 from __future__ import annotations
 
 from pbx.services.actor import Actor
@@ -21,8 +22,13 @@ def test_r7_sites_are_listed_alphabetically(signed_in):
 def test_r10_rows_say_who_a_number_is_assigned_to_and_r6_which_have_actions(signed_in, ids):
     rows = rows_by_number(signed_in(ACME_ADMIN), ids.sites[OLD_STREET])
     assert [(r["assigned_to"]["kind"], r["assigned_to"]["text"]) for r in rows.values()] == [
-        ("main", "Main Number"), ("user", "Alice Archer"), ("user", "Bob Baker"),
-        ("named", "Meeting Room 1"), ("unassigned", "Unassigned"), ("unassigned", "Unassigned")]
+        ("main", "Main Number"),
+        ("user", "Alice Archer"),
+        ("user", "Bob Baker"),
+        ("named", "Meeting Room 1"),
+        ("unassigned", "Unassigned"),
+        ("unassigned", "Unassigned"),
+    ]
     assert rows["+442079460201"]["assigned_to"]["url"] == f"/users/{ids.users['alice@acme.example']}"
     assert [r["status"] for r in rows.values()] == ["active"] * 5 + ["reserved"]
     assert [r["logged_in"] for r in rows.values()] == [False, True, True, True, False, False]
@@ -41,7 +47,12 @@ def test_r12_assign_then_unassign_pending_until_applied(signed_in, ids, factory)
     number, dave = ids.numbers["+442079460204"], ids.users["dave@acme.example"]
     users = admin.get(f"/api/v1/numbers/{number}/users").json["users"]
     assert {u["name"]: u["selectable"] for u in users} == {
-        "Adam Admin": True, "Alice Archer": False, "Bob Baker": False, "Carol Cooper": False, "Dave Dawson": True}
+        "Adam Admin": True,
+        "Alice Archer": False,
+        "Bob Baker": False,
+        "Carol Cooper": False,
+        "Dave Dawson": True,
+    }
     answer = admin.write("PUT", f"/api/v1/numbers/{number}/user", {"user_id": dave})
     assert answer.status_code == 200
     assert answer.json["number"]["assigned_to"]["text"] == "Dave Dawson"
@@ -57,9 +68,15 @@ def test_r12_assign_then_unassign_pending_until_applied(signed_in, ids, factory)
 def test_r13_display_name_overrides_the_user_name_and_keeps_the_assignment(signed_in, ids):
     admin = signed_in(ACME_ADMIN)
     number = ids.numbers["+442079460201"]
-    row = admin.write("PUT", f"/api/v1/numbers/{number}/display-name", {"first": "Sales", "second": "Desk"}).json["number"]
-    assert row["assigned_to"] == {"kind": "user", "text": "Sales Desk", "user_id": ids.users["alice@acme.example"],
-                                  "url": f"/users/{ids.users['alice@acme.example']}"}
+    row = admin.write("PUT", f"/api/v1/numbers/{number}/display-name", {"first": "Sales", "second": "Desk"}).json[
+        "number"
+    ]
+    assert row["assigned_to"] == {
+        "kind": "user",
+        "text": "Sales Desk",
+        "user_id": ids.users["alice@acme.example"],
+        "url": f"/users/{ids.users['alice@acme.example']}",
+    }
     bad = admin.write("PUT", f"/api/v1/numbers/{number}/display-name", {"first": "x" * 41, "second": ""})
     assert bad.status_code == 400 and bad.json["field"] == "display_name_first"
 
@@ -73,8 +90,12 @@ def test_r15_handset_login_refused_when_taken_then_log_in_and_out(signed_in, ids
     admin = signed_in(ACME_ADMIN)
     number = ids.numbers["+442079460204"]
     handsets = {h["phone_id"]: h for h in admin.get(f"/api/v1/numbers/{number}/handsets").json["handsets"]}
-    assert handsets["desk-os-1"] == {"phone_id": "desk-os-1", "taken": True, "number": "+442079460201",
-                                     "extension": "201"}
+    assert handsets["desk-os-1"] == {
+        "phone_id": "desk-os-1",
+        "taken": True,
+        "number": "+442079460201",
+        "extension": "201",
+    }
     assert handsets["desk-os-4"] == {"phone_id": "desk-os-4", "taken": True, "number": None, "extension": None}
     taken = admin.write("PUT", f"/api/v1/numbers/{number}/handset", {"phone_id": "desk-os-1"})
     assert taken.status_code == 400 and "already logged in to desk-os-1" in taken.json["error"]
@@ -105,8 +126,11 @@ def test_r5_r6_the_main_number_and_reserved_numbers_refuse_actions(signed_in, id
 def test_r21_busy_forward_with_call_waiting_is_refused_and_nothing_saved(signed_in, ids):
     admin = signed_in(ACME_ADMIN)
     number = ids.numbers["+442079460204"]
-    answer = admin.write("PATCH", f"/api/v1/numbers/{number}/features",
-                         {"forward_busy": "+447700900123", "call_waiting": True, "dnd": True})
+    answer = admin.write(
+        "PATCH",
+        f"/api/v1/numbers/{number}/features",
+        {"forward_busy": "+447700900123", "call_waiting": True, "dnd": True},
+    )
     assert answer.status_code == 400 and answer.json["rule"] == "R21"
     assert "Forward on busy and call waiting exclude each other" in answer.json["error"]
     assert admin.get(f"/api/v1/numbers/{number}/features").json["dnd"] is False
@@ -115,8 +139,9 @@ def test_r21_busy_forward_with_call_waiting_is_refused_and_nothing_saved(signed_
 def test_r28_every_refused_field_is_answered_at_once(signed_in, ids):
     admin = signed_in(ACME_ADMIN)
     number = ids.numbers["+442079460204"]
-    answer = admin.write("PATCH", f"/api/v1/numbers/{number}/features",
-                         {"forward_always": "abc", "no_answer_seconds": 500, "dnd": True})
+    answer = admin.write(
+        "PATCH", f"/api/v1/numbers/{number}/features", {"forward_always": "abc", "no_answer_seconds": 500, "dnd": True}
+    )
     assert answer.status_code == 400
     assert set(answer.json["errors"]) == {"forward_always", "no_answer_seconds"}
     assert answer.json["error"] == answer.json["errors"]["forward_always"]
@@ -157,13 +182,19 @@ def test_api_names_every_wrong_field_at_once_with_the_pop_ups_labels(signed_in, 
     number = ids.numbers["+442079460204"]
     answer = admin.write("PUT", f"/api/v1/numbers/{number}/display-name", {"first": 1, "second": ["x"]})
     assert answer.status_code == 400
-    assert answer.json["errors"] == {"first": "First part: send the first part as text",
-                                     "second": "Second part: send the second part as text"}
+    assert answer.json["errors"] == {
+        "first": "First part: send the first part as text",
+        "second": "Second part: send the second part as text",
+    }
     assert (answer.json["field"], answer.json["error"], answer.json["rule"]) == (
-        "first", "First part: send the first part as text", None)
+        "first",
+        "First part: send the first part as text",
+        None,
+    )
     too_long = admin.write("PUT", f"/api/v1/numbers/{number}/display-name", {"first": "x" * 41})
     assert too_long.json["errors"] == {"display_name_first": "First part: must be at most 40 characters"}
     not_json = admin.write("PUT", f"/api/v1/numbers/{number}/handset", ["desk-os-5"])
     assert not_json.json["errors"] == {"body": "Request: send a JSON object"}
     assert admin.get("/api/v1/numbers?ids=1,x").json["errors"] == {
-        "ids": "Number ids: give up to 500 number ids separated by commas"}
+        "ids": "Number ids: give up to 500 number ids separated by commas"
+    }

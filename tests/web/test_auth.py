@@ -1,4 +1,5 @@
 """Sign-in, sessions and CSRF, through Flask's test client."""
+
 from __future__ import annotations
 
 from tests.web.conftest import ACME_ADMIN, ALICE, OPERATOR, csrf_token, sign_in
@@ -126,8 +127,10 @@ def test_json_writes_without_csrf_header_are_refused(signed_in, ids):
 def test_sign_in_goes_back_only_to_a_page_of_this_site(app):
     client = app.test_client()
     token = csrf_token(client.get("/sign-in").get_data(as_text=True))
-    answer = client.post("/sign-in", data={"email": ACME_ADMIN, "password": "demo-password",
-                                           "csrf_token": token, "next": "//evil.example/"})
+    answer = client.post(
+        "/sign-in",
+        data={"email": ACME_ADMIN, "password": "demo-password", "csrf_token": token, "next": "//evil.example/"},
+    )
     assert answer.headers["Location"] == "/telephony"
 
 

@@ -1,4 +1,5 @@
 """Walls and locks in a real browser: other occupiers (R3), CSRF, sign-in rate limit, R2, the operator (R31)."""
+
 from __future__ import annotations
 
 import pytest
@@ -107,9 +108,11 @@ def test_r31_allocate_form_shows_each_wrong_field_beside_it(browser_page):
     form.get_by_label("Default PIN").fill("12")
     form.get_by_role("button", name="Allocate").click()
     expect(form.get_by_label("Phone number")).to_have_accessible_description(
-        "Phone number: '12' is not a phone number in international format, e.g. +442079460000")
+        "Phone number: '12' is not a phone number in international format, e.g. +442079460000"
+    )
     expect(form.get_by_label("Extension")).to_have_accessible_description(
-        "Extension: '2a' is not an extension: use 2 to 8 digits")
+        "Extension: '2a' is not an extension: use 2 to 8 digits"
+    )
     expect(form.get_by_label("Default PIN")).to_have_accessible_description("Default PIN: a PIN is 4 to 8 digits")
     expect(form.locator(".field-error")).to_have_count(3)
     for message in form.locator(".field-error").all():

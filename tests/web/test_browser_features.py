@@ -1,4 +1,5 @@
 """Phone number features in a real browser (R20-R28), from Telephony, user management (R29) and My profile (R30)."""
+
 from __future__ import annotations
 
 import pytest
@@ -72,7 +73,9 @@ def test_r22_forwarding_is_disabled_while_the_authorization_code_is_on(browser_p
         update_features(session, Actor.system("operator"), ids.numbers[NUMBER], {"authorization_code": "4711"})
     sign_in_page(browser_page, ACME_ADMIN)
     browser_page.goto(f"/numbers/{ids.numbers[NUMBER]}/features")
-    expect(browser_page.get_by_text("Call forwarding is disabled: this number has an Authorization code")).to_be_visible()
+    expect(
+        browser_page.get_by_text("Call forwarding is disabled: this number has an Authorization code")
+    ).to_be_visible()
     expect(browser_page.get_by_label("Always")).to_be_disabled()
     expect(browser_page.get_by_label("No answer")).to_be_disabled()
     expect(browser_page.get_by_label("Do Not Disturb")).to_be_enabled()
@@ -88,8 +91,13 @@ def test_r28_features_saved_with_one_button_pending_then_active(features_page, f
     page.get_by_label("Email address").fill("desk204@acme.example")
     page.get_by_label("CLI", exact=True).check()
     expect(page.get_by_label("Number to be displayed").locator("option")).to_have_text(
-        ["+442079460100 · Main number", "+442079460201 · ext. 201", "+442079460202 · ext. 202",
-         "+442079460203 · ext. 203"])  # R27: active numbers at the site, this one aside
+        [
+            "+442079460100 · Main number",
+            "+442079460201 · ext. 201",
+            "+442079460202 · ext. 202",
+            "+442079460203 · ext. 203",
+        ]
+    )  # R27: active numbers at the site, this one aside
     page.get_by_label("Number to be displayed").select_option("+442079460100")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Features saved.")).to_be_visible()
@@ -101,7 +109,11 @@ def test_r28_features_saved_with_one_button_pending_then_active(features_page, f
     telephony.assert_not_reloaded()
     saved = stored(factory, ids)
     assert (saved["forward_no_answer"], saved["no_answer_seconds"], saved["voicemail_email"], saved["cli"]) == (
-        "202", 25, "desk204@acme.example", "+442079460100")
+        "202",
+        25,
+        "desk204@acme.example",
+        "+442079460100",
+    )
 
 
 def test_r29_user_management_reaches_the_users_number_and_comes_back(browser_page, factory):
@@ -164,9 +176,12 @@ def test_r28_every_wrong_field_is_shown_next_to_it_in_one_save_and_nothing_is_sa
     page.get_by_label("Email address").fill("not-an-email")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_role("alert")).to_contain_text("Not saved. Correct the fields marked below", **wait)
-    wrong = {"forward_always": ("Forward always:", "abc"), "forward_busy": ("Forward on busy:", "12x"),
-             "no_answer_seconds": ("No answer after (seconds): use 5 to 120 seconds", "500"),
-             "voicemail_email": ("Voicemail to email:", "not-an-email")}
+    wrong = {
+        "forward_always": ("Forward always:", "abc"),
+        "forward_busy": ("Forward on busy:", "12x"),
+        "no_answer_seconds": ("No answer after (seconds): use 5 to 120 seconds", "500"),
+        "voicemail_email": ("Voicemail to email:", "not-an-email"),
+    }
     for field, (message, typed) in wrong.items():
         expect(page.locator(f"#{field}-error")).to_contain_text(message, **wait)  # next to its own field
         expect(page.locator(f"#{field}")).to_have_attribute("aria-describedby", f"{field}-error", **wait)

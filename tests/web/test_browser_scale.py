@@ -1,4 +1,5 @@
 """R8-R10 at scale: a site with thousands of numbers lists and filters without a page reload."""
+
 from __future__ import annotations
 
 import time
@@ -22,11 +23,25 @@ def add_numbers(factory, count: int) -> None:
     with transaction(factory) as session:
         acme = session.scalar(select(Occupier).where(Occupier.name == "Acme Ltd"))
         site = session.scalar(select(Site).where(Site.name == "London - Old Street"))
-        session.execute(insert(PhoneNumber), [
-            {"e164": f"+44207947{i:04d}", "extension": str(1000 + i), "site_id": site.id, "occupier_id": acme.id,
-             "status": NumberStatus.ACTIVE, "is_main": False, "default_pin": "480263", "failed_pin_count": 0,
-             "pin_locked": False, "label_first": "Desk", "label_second": str(i)}
-            for i in range(count)])
+        session.execute(
+            insert(PhoneNumber),
+            [
+                {
+                    "e164": f"+44207947{i:04d}",
+                    "extension": str(1000 + i),
+                    "site_id": site.id,
+                    "occupier_id": acme.id,
+                    "status": NumberStatus.ACTIVE,
+                    "is_main": False,
+                    "default_pin": "480263",
+                    "failed_pin_count": 0,
+                    "pin_locked": False,
+                    "label_first": "Desk",
+                    "label_second": str(i),
+                }
+                for i in range(count)
+            ],
+        )
         ids = session.scalars(select(PhoneNumber.id).where(PhoneNumber.e164.like("+44207947%"))).all()
         session.execute(insert(NumberFeatures), [{"number_id": number_id} for number_id in ids])
 

@@ -1,4 +1,5 @@
 """The Telephony page in a real browser (R7-R15), as the demo occupier admin."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,8 +34,14 @@ def test_r7_site_selector_defaults_to_the_first_site_alphabetically_and_switches
     page.mark_page()
     site.select_option(label=OLD_STREET)
     expect(page.row("+442079460201")).to_be_visible()
-    assert page.visible_numbers() == ["+442079460100", "+442079460201", "+442079460202", "+442079460203",
-                                      "+442079460204", "+442079460205"]
+    assert page.visible_numbers() == [
+        "+442079460100",
+        "+442079460201",
+        "+442079460202",
+        "+442079460203",
+        "+442079460204",
+        "+442079460205",
+    ]
     assert "site=" in browser_page.url
     page.assert_not_reloaded()
 
@@ -60,8 +67,11 @@ def test_r8_the_pages_filter_agrees_with_the_services_search(telephony, ids):
     for query in ("ali", "0203", "+44 20", "442079460204", "ROOM", "main", "20 4", "Ext", "xyz", "100", " bob "):
         telephony.page.get_by_label("Search").fill(query)
         served = telephony.page.evaluate(
-            """async ([site, query]) => (await (await fetch(`/api/v1/sites/${site}/numbers?search=${encodeURIComponent(query)}`))
-                .json()).numbers.map((row) => row.number)""", [site, query])
+            """async ([site, query]) => (await (await fetch(
+                  `/api/v1/sites/${site}/numbers?search=${encodeURIComponent(query)}`))
+                .json()).numbers.map((row) => row.number)""",
+            [site, query],
+        )
         assert telephony.visible_numbers() == served, query
 
 
@@ -118,9 +128,16 @@ def test_r11_details_pop_up_shows_the_whole_configuration(telephony):
     telephony.action("+442079460201", "Phone number details").click()
     dialog = telephony.dialog
     expect(dialog.get_by_role("heading", name="Phone number details")).to_be_visible()
-    for text in ("184629", "Alice Archer", "Logged in to desk-os-1", "Call waiting", "Do Not Disturb",
-                 "Off (the number itself)",
-                 "Default PIN (to be replaced at first use)", "London - Old Street"):
+    for text in (
+        "184629",
+        "Alice Archer",
+        "Logged in to desk-os-1",
+        "Call waiting",
+        "Do Not Disturb",
+        "Off (the number itself)",
+        "Default PIN (to be replaced at first use)",
+        "London - Old Street",
+    ):
         expect(dialog).to_contain_text(text)
     screenshot(dialog, "details-popup.png")
     dialog.get_by_role("button", name="Close").click()

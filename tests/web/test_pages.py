@@ -1,4 +1,5 @@
 """The server-rendered forms without a browser: features (R28), user management (R29), operator console (R31)."""
+
 from __future__ import annotations
 
 import html
@@ -6,8 +7,14 @@ import re
 
 from tests.web.conftest import ACME_ADMIN, ALICE, OPERATOR, csrf_token
 
-FEATURE_FORM = {"forward_always_on": "on", "forward_always": "+447700900111", "no_answer_seconds": "18",
-                "voicemail": "on", "call_waiting": "on", "dnd": "on"}
+FEATURE_FORM = {
+    "forward_always_on": "on",
+    "forward_always": "+447700900111",
+    "no_answer_seconds": "18",
+    "voicemail": "on",
+    "call_waiting": "on",
+    "dnd": "on",
+}
 
 
 def test_r28_features_form_saves_with_one_button(signed_in, ids):
@@ -50,8 +57,13 @@ def test_r30_my_profile_features_change_only_the_users_own_number(signed_in, ids
 
 def test_r29_an_occupier_admin_adds_a_user_to_their_own_occupier(signed_in):
     admin = signed_in(ACME_ADMIN)
-    form = {"first_name": "Erin", "last_name": "Evans", "email": "erin@acme.example", "password": "long-enough-pw",
-            "role": "user"}
+    form = {
+        "first_name": "Erin",
+        "last_name": "Evans",
+        "email": "erin@acme.example",
+        "password": "long-enough-pw",
+        "role": "user",
+    }
     added = admin.post_form("/users", form)
     assert added.status_code == 302
     assert "Erin Evans has no phone number" in admin.get(added.headers["Location"]).get_data(as_text=True)
@@ -65,8 +77,12 @@ def test_r31_operator_console_refusals_keep_the_form(signed_in, ids):
     operator = signed_in(OPERATOR)
     page = operator.get("/operator").get_data(as_text=True)
     assert "Acme Ltd" in page and "desk-os-1" in page
-    form = {"occupier": str(ids.occupiers["Acme Ltd"]), "site": str(ids.sites["Manchester - Spinningfields"]),
-            "e164": "+441614960999", "extension": "998"}
+    form = {
+        "occupier": str(ids.occupiers["Acme Ltd"]),
+        "site": str(ids.sites["Manchester - Spinningfields"]),
+        "e164": "+441614960999",
+        "extension": "998",
+    }
     refused = operator.post_form("/operator/numbers", form)
     assert refused.status_code == 400
     assert "is not based at Manchester - Spinningfields" in refused.get_data(as_text=True)
@@ -83,8 +99,10 @@ def _error_beside(page: str, input_id: str) -> str:
 
 def test_r29_adding_a_user_shows_every_wrong_field_beside_it(signed_in):
     admin = signed_in(ACME_ADMIN)
-    refused = admin.post_form("/users", {"first_name": " ", "last_name": "Evans", "email": "not-an-email",
-                                         "password": "short", "role": "user"})
+    refused = admin.post_form(
+        "/users",
+        {"first_name": " ", "last_name": "Evans", "email": "not-an-email", "password": "short", "role": "user"},
+    )
     page = html.unescape(refused.get_data(as_text=True))
     assert refused.status_code == 400
     assert _error_beside(page, "first_name") == "First name: is required"
@@ -95,13 +113,19 @@ def test_r29_adding_a_user_shows_every_wrong_field_beside_it(signed_in):
 
 def test_r31_allocating_shows_every_wrong_field_beside_it(signed_in, ids):
     operator = signed_in(OPERATOR)
-    form = {"occupier": str(ids.occupiers["Acme Ltd"]), "site": str(ids.sites["London - Old Street"]),
-            "e164": "12", "extension": "2a", "default_pin": "12"}
+    form = {
+        "occupier": str(ids.occupiers["Acme Ltd"]),
+        "site": str(ids.sites["London - Old Street"]),
+        "e164": "12",
+        "extension": "2a",
+        "default_pin": "12",
+    }
     refused = operator.post_form("/operator/numbers", form)
     page = html.unescape(refused.get_data(as_text=True))
     assert refused.status_code == 400
     assert _error_beside(page, "alloc-e164") == (
-        "Phone number: '12' is not a phone number in international format, e.g. +442079460000")
+        "Phone number: '12' is not a phone number in international format, e.g. +442079460000"
+    )
     assert _error_beside(page, "alloc-ext") == "Extension: '2a' is not an extension: use 2 to 8 digits"
     assert _error_beside(page, "alloc-pin") == "Default PIN: a PIN is 4 to 8 digits"
     assert 'id="refusal"' not in page  # field errors are beside the fields, not in the banner
@@ -114,7 +138,8 @@ def test_r5_a_refused_main_destination_shows_beside_that_row(signed_in, ids):
     page = html.unescape(refused.get_data(as_text=True))
     assert refused.status_code == 400
     assert _error_beside(page, f"dest-{number}") == (
-        "Destination: calls cannot be forwarded to the emergency number 112")
+        "Destination: calls cannot be forwarded to the emergency number 112"
+    )
 
 
 def test_sign_in_asks_for_each_missing_field_beside_it(app):

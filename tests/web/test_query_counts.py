@@ -1,4 +1,8 @@
-"""The list endpoints run as many SQL statements for 1,000 numbers as for 10: rows are loaded, not looked up one by one."""
+"""The list endpoints run as many SQL statements for 1,000 numbers as for 10.
+
+Rows are loaded, not looked up one by one.
+"""
+
 from __future__ import annotations
 
 import shutil
@@ -24,11 +28,25 @@ def grow(url: str, count: int) -> None:
         acme = session.scalar(select(Occupier).where(Occupier.name == "Acme Ltd"))
         site = session.scalar(select(Site).where(Site.name == OLD_STREET))
         for i in range(count):
-            user = User(operator_id=acme.operator_id, occupier=acme, first_name="Load", last_name=f"Test {i}",
-                        email=f"load{i}@acme.example", password_hash="-", role=Role.USER)
-            number = PhoneNumber(e164=f"+44113496{i:04d}", extension=str(5000 + i), site=site, occupier=acme,
-                                 status=NumberStatus.ACTIVE, default_pin="590318", user=user,
-                                 features=NumberFeatures())
+            user = User(
+                operator_id=acme.operator_id,
+                occupier=acme,
+                first_name="Load",
+                last_name=f"Test {i}",
+                email=f"load{i}@acme.example",
+                password_hash="-",
+                role=Role.USER,
+            )
+            number = PhoneNumber(
+                e164=f"+44113496{i:04d}",
+                extension=str(5000 + i),
+                site=site,
+                occupier=acme,
+                status=NumberStatus.ACTIVE,
+                default_pin="590318",
+                user=user,
+                features=NumberFeatures(),
+            )
             session.add(number)
             if i % 2:
                 session.add(Handset(phone_id=f"load-{i}", site=site, sip_password="secret-enough", number=number))
@@ -58,8 +76,11 @@ def statements_per_page(seeded_template, tmp_path, size: int) -> dict[str, int]:
     with transaction(make_session_factory(make_engine(url))) as session:
         site_id = session.scalar(select(Site.id).where(Site.name == OLD_STREET))
         acme_id = session.scalar(select(Occupier.id).where(Occupier.name == "Acme Ltd"))
-        number_ids = list(session.scalars(select(PhoneNumber.id).where(PhoneNumber.occupier_id == acme_id)
-                                          .order_by(PhoneNumber.id).limit(MAX_IDS)))
+        number_ids = list(
+            session.scalars(
+                select(PhoneNumber.id).where(PhoneNumber.occupier_id == acme_id).order_by(PhoneNumber.id).limit(MAX_IDS)
+            )
+        )
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret-key", "PBX_POLL_MS": 300})
     admin, operator = Signed(app.test_client(), ACME_ADMIN), Signed(app.test_client(), OPERATOR)
     urls = {
@@ -84,6 +105,8 @@ def statements_per_page(seeded_template, tmp_path, size: int) -> dict[str, int]:
 
 def test_list_endpoints_run_as_many_statements_for_1000_numbers_as_for_10(seeded_template, tmp_path):
     small, big = (statements_per_page(seeded_template, tmp_path, size) for size in SIZES)
-    print(f"\nSQL statements per request, {SIZES[0]} vs {SIZES[1]} numbers: "
-          + ", ".join(f"{name} {small[name]}/{big[name]}" for name in small))
+    print(
+        f"\nSQL statements per request, {SIZES[0]} vs {SIZES[1]} numbers: "
+        + ", ".join(f"{name} {small[name]}/{big[name]}" for name in small)
+    )
     assert big == small

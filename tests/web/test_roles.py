@@ -1,4 +1,5 @@
 """R3 and the roles: who reaches which page, and another occupier's ids are not found."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,7 +17,7 @@ def test_r3_a_user_reaches_only_my_profile(signed_in, url):
     assert alice.get(url).status_code == 403
 
 
-@pytest.mark.parametrize("url", ADMIN_PAGES + ["/profile", "/api/v1/me"])
+@pytest.mark.parametrize("url", [*ADMIN_PAGES, "/profile", "/api/v1/me"])
 def test_r3_the_operator_reaches_only_the_operator_console(signed_in, url):
     operator = signed_in(OPERATOR)
     assert operator.get("/operator").status_code == 200
@@ -35,10 +36,15 @@ def test_r3_another_occupiers_numbers_are_not_found_by_url_or_api(signed_in, ids
     kings_cross = ids.sites["London - King's Cross"]  # a site Globex is not based at
     assert globex.get(f"/numbers/{acme_number}/features").status_code == 404
     assert globex.get(f"/telephony?site={kings_cross}").status_code == 404
-    for url in (f"/api/v1/numbers/{acme_number}", f"/api/v1/numbers/{acme_number}/features",
-                f"/api/v1/numbers/{acme_number}/users", f"/api/v1/numbers/{acme_number}/handsets",
-                f"/api/v1/numbers?ids={acme_number}", f"/api/v1/sites/{kings_cross}/numbers",
-                f"/api/v1/users/{ids.users[ALICE]}/numbers"):
+    for url in (
+        f"/api/v1/numbers/{acme_number}",
+        f"/api/v1/numbers/{acme_number}/features",
+        f"/api/v1/numbers/{acme_number}/users",
+        f"/api/v1/numbers/{acme_number}/handsets",
+        f"/api/v1/numbers?ids={acme_number}",
+        f"/api/v1/sites/{kings_cross}/numbers",
+        f"/api/v1/users/{ids.users[ALICE]}/numbers",
+    ):
         answer = globex.get(url)
         assert answer.status_code == 404, url
         assert "not found" in answer.json["error"]
@@ -49,12 +55,14 @@ def test_r3_another_occupiers_numbers_cannot_be_changed_whatever_the_body_says(s
     globex = signed_in(GLOBEX_ADMIN)
     acme_number = ids.numbers["+442079460204"]
     hank = ids.users["hank@globex.example"]
-    writes = [("PUT", f"/api/v1/numbers/{acme_number}/user", {"user_id": hank}),
-              ("DELETE", f"/api/v1/numbers/{acme_number}/user", None),
-              ("PUT", f"/api/v1/numbers/{acme_number}/display-name", {"first": "Mine", "second": ""}),
-              ("POST", f"/api/v1/numbers/{acme_number}/pin-reset", None),
-              ("PUT", f"/api/v1/numbers/{acme_number}/handset", {"phone_id": "desk-os-5"}),
-              ("PATCH", f"/api/v1/numbers/{acme_number}/features", {"dnd": True})]
+    writes = [
+        ("PUT", f"/api/v1/numbers/{acme_number}/user", {"user_id": hank}),
+        ("DELETE", f"/api/v1/numbers/{acme_number}/user", None),
+        ("PUT", f"/api/v1/numbers/{acme_number}/display-name", {"first": "Mine", "second": ""}),
+        ("POST", f"/api/v1/numbers/{acme_number}/pin-reset", None),
+        ("PUT", f"/api/v1/numbers/{acme_number}/handset", {"phone_id": "desk-os-5"}),
+        ("PATCH", f"/api/v1/numbers/{acme_number}/features", {"dnd": True}),
+    ]
     for method, url, body in writes:
         assert globex.write(method, url, body).status_code == 404, (method, url)
     # nor by putting Acme's user on Globex's own number

@@ -4,9 +4,11 @@ A handler's failure ends its own call only (a short apology, then hang-up),
 never the app; every call has a time limit; a call still in the app when its
 handler ends is hung up, so no channel is ever left hanging.
 """
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,11 +24,11 @@ from pbx.settings import Settings
 log = logging.getLogger("pbx.ari.app")
 Handler = Callable[[Call, Store], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {
-    "feature": feature_codes.handle,    # *72 *73 *90 *91 *52 *53 *78 *79 *70 *71
-    "voicemail": access.voicemail,      # *97 (own), *98 (any)
-    "login": access.log_in,             # *11
-    "logout": access.log_out,           # *12
-    "authcode": authcode.handle,        # from pbx-outbound (R22)
+    "feature": feature_codes.handle,  # *72 *73 *90 *91 *52 *53 *78 *79 *70 *71
+    "voicemail": access.voicemail,  # *97 (own), *98 (any)
+    "login": access.log_in,  # *11
+    "logout": access.log_out,  # *12
+    "authcode": authcode.handle,  # from pbx-outbound (R22)
 }
 CALL_MAX_S = 300.0  # no person spends longer than this keying digits
 LAST_WORDS_S = 10.0
@@ -86,7 +88,5 @@ class StasisApp:
 
 async def _quietly(action: Awaitable[None]) -> None:
     """Last words to a call that may be gone already: bounded, and never raising."""
-    try:
+    with contextlib.suppress(TimeoutError, AriError, CallEnded):
         await asyncio.wait_for(action, LAST_WORDS_S)
-    except (AriError, CallEnded, asyncio.TimeoutError):
-        pass

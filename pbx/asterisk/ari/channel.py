@@ -5,6 +5,7 @@ first prompt still plays, and each read takes the next digits in order. A prompt
 stops at the first digit and is skipped when digits are already waiting.
 Every wait is bounded, and a hang-up ends any wait with CallEnded.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,8 +30,9 @@ class CallEnded(Exception):
 
 
 class Call:
-    def __init__(self, client: AriClient, events: ChannelEvents, channel: dict[str, Any], args: list[str],
-                 phone: str = "") -> None:
+    def __init__(
+        self, client: AriClient, events: ChannelEvents, channel: dict[str, Any], args: list[str], phone: str = ""
+    ) -> None:
         self.client = client
         self.events = events
         self.id = events.id
@@ -78,8 +80,9 @@ class Call:
             self.client.forget_playback(playback_id)
         self._check()
 
-    async def read(self, *prompt: str, max_digits: int = 16, first_s: float = FIRST_DIGIT_S,
-                   next_s: float = NEXT_DIGIT_S) -> str:
+    async def read(
+        self, *prompt: str, max_digits: int = 16, first_s: float = FIRST_DIGIT_S, next_s: float = NEXT_DIGIT_S
+    ) -> str:
         """Digits up to '#' (or a pause); extra digits beyond max_digits are dropped."""
         await self.play(*prompt)
         digits = ""
@@ -92,8 +95,9 @@ class Call:
 
     async def continue_to(self, context: str, extension: str, priority: int = 1) -> None:
         """Hand the channel back to the dialplan, which carries on from there."""
-        await self._request("POST", f"/channels/{self.id}/continue", context=context,
-                            extension=extension, priority=str(priority))
+        await self._request(
+            "POST", f"/channels/{self.id}/continue", context=context, extension=extension, priority=str(priority)
+        )
         self.continued = True
 
     async def hangup(self) -> None:
@@ -119,8 +123,7 @@ class Call:
         if not self._typed:
             getting = asyncio.ensure_future(self._next_digit())
             gone = asyncio.ensure_future(self.events.gone.wait())
-            done, pending = await asyncio.wait({getting, gone}, timeout=timeout,
-                                               return_when=asyncio.FIRST_COMPLETED)
+            done, pending = await asyncio.wait({getting, gone}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
             if getting not in done:

@@ -5,6 +5,7 @@ handler reads digits in order and notices a hang-up at once. When the websocket
 drops (Asterisk restarted), every channel in hand is marked gone, so no handler
 waits on a call that no longer exists; the next connection registers the app again.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -53,8 +54,12 @@ class AriClient:
         self.app = app
         self._host, self._port = settings.asterisk_host, settings.ports.http
         self._auth = (settings.ari_user, settings.ari_password)
-        self.http = httpx.AsyncClient(base_url=f"http://{self._host}:{self._port}/ari", auth=self._auth,
-                                      timeout=REQUEST_TIMEOUT_S, trust_env=False)
+        self.http = httpx.AsyncClient(
+            base_url=f"http://{self._host}:{self._port}/ari",
+            auth=self._auth,
+            timeout=REQUEST_TIMEOUT_S,
+            trust_env=False,
+        )
         self.connected = asyncio.Event()
         self.connections = 0  # how many times the websocket connected: tests watch reconnects
         self.channels: dict[str, ChannelEvents] = {}
@@ -91,7 +96,7 @@ class AriClient:
             connections_before = self.connections
             try:
                 await self._listen(stop)
-            except (OSError, WebSocketException, asyncio.TimeoutError) as error:
+            except (TimeoutError, OSError, WebSocketException) as error:
                 log.info("ARI events not reachable (%r); retrying in %.1fs", error, backoff.seconds)
             finally:
                 self._lost(quietly=stop.is_set())
@@ -104,9 +109,14 @@ class AriClient:
         query = urlencode({"app": self.app, "subscribeAll": "false"})
         # The same Basic credentials as REST, in a header rather than in the URL (logs).
         token = "Basic " + base64.b64encode(":".join(self._auth).encode()).decode()
-        async with connect(f"ws://{self._host}:{self._port}/ari/events?{query}", proxy=None,
-                           additional_headers={"Authorization": token},
-                           open_timeout=CONNECT_TIMEOUT_S, ping_interval=5, ping_timeout=5) as ws:
+        async with connect(
+            f"ws://{self._host}:{self._port}/ari/events?{query}",
+            proxy=None,
+            additional_headers={"Authorization": token},
+            open_timeout=CONNECT_TIMEOUT_S,
+            ping_interval=5,
+            ping_timeout=5,
+        ) as ws:
             self.connections += 1
             self.connected.set()
             log.info("ARI connected: Stasis app %r registered", self.app)
@@ -170,4 +180,3 @@ class AriClient:
 
     async def close(self) -> None:
         await self.http.aclose()
-

@@ -1,4 +1,5 @@
 """The sounds the Stasis app says (Asterisk core sounds, en): named once, by what they mean."""
+
 from __future__ import annotations
 
 
