@@ -166,3 +166,16 @@ class VoiceServicesForm(FlaskForm):
     """R2: switch an occupier's voice services on or off."""
 
     active = HiddenField()
+
+
+class Ticked(Field):
+    """The values of the ticked boxes that share this field's name."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = [v for v in valuelist if v]
+
+
+class CallPolicyForm(FlaskForm):
+    """R39: the classes of destination an occupier's calls and forwards may reach."""
+
+    classes = Ticked("Outbound calls")

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from pbx.services import directory
+from pbx.services import call_policy, directory
 from pbx.services import operator as ops
 from webui.access import OPERATOR, current_actor, roles_required
 from webui.forms import (
     ALLOCATE_FIELDS,
     ActivateForm,
     AllocateForm,
+    CallPolicyForm,
     MainNumberForm,
     RegisterHandsetForm,
     Submission,
@@ -51,7 +52,13 @@ def _page(forms: ConsoleForms, banner: list[str] | None = None, status: int = 20
         occupiers = directory.all_occupiers(db, actor)
         selected = _selected_occupier() or (occupiers[0].id if occupiers else None)
         occupier_rows = [
-            {"id": o.id, "name": o.name, "voice": o.voice_services_active, "sites": [s.name for s in o.sites]}
+            {
+                "id": o.id,
+                "name": o.name,
+                "voice": o.voice_services_active,
+                "sites": [s.name for s in o.sites],
+                "allowed": call_policy.allowed_classes(o),
+            }
             for o in occupiers
         ]
         sites = [
@@ -86,6 +93,7 @@ def _page(forms: ConsoleForms, banner: list[str] | None = None, status: int = 20
         occupiers=occupier_rows,
         sites=sites,
         numbers=numbers,
+        classes=[(c, call_policy.LABELS[c]) for c in call_policy.CLASSES],
         selected=selected,
         forms=forms,
         banner_messages=banner or [],
@@ -176,6 +184,20 @@ def voice_services(occupier_id: int):
     with Submission(form) as sent, unit_of_work() as db:
         occupier = ops.set_voice_services(db, current_actor(), occupier_id, active)
         done = f"Voice services of {occupier.name} are {'on' if active else 'off'}"
+    if sent.refused:
+        return _again(ConsoleForms(), sent.banner)
+    return _back(done)
+
+
+@bp.post("/occupiers/<int:occupier_id>/call-policy")
+@roles_required(OPERATOR)
+def call_policy_(occupier_id: int):
+    """R39: the classes of destination the occupier's calls and forwards may reach."""
+    form = CallPolicyForm()
+    with Submission(form) as sent, unit_of_work() as db:
+        occupier = call_policy.set_allowed_classes(db, current_actor(), occupier_id, form.classes.data or [])
+        shown = ", ".join(call_policy.LABELS[c] for c in call_policy.allowed_classes(occupier)) or "emergency only"
+        done = f"Outbound calls of {occupier.name}: {shown}"
     if sent.refused:
         return _again(ConsoleForms(), sent.banner)
     return _back(done)

@@ -11,6 +11,7 @@ import re
 
 import phonenumbers
 
+from pbx.asterisk.call_classes import render_classes
 from pbx.asterisk.snapshot import Snapshot
 from pbx.asterisk.voicemail_storage import shared_voicemail
 from pbx.settings import Settings
@@ -117,6 +118,7 @@ def render_dialplan(snapshot: Snapshot, settings: Settings) -> str:
     out += _edge_dialling(settings)
     for country in _countries():
         out += ["", *_national_dialling(country)]
+    out += ["", *render_classes()]  # R39: the destination classes [pbx-outbound] checks
     return "\n".join(out) + "\n"
 
 

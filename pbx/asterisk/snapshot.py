@@ -38,6 +38,7 @@ class NumberView:
     # Every feature by its key in pbx.feature_table, as shown: "" off, a CLI as its E.164 number.
     features: Mapping[str, Any] = field(default_factory=default_features)
     country: str = ""  # the site's ISO country code: national dialling (pbx/asterisk/routing.py)
+    allowed_classes: str = "national,mobile"  # R39: its occupier's call policy (call_policy_keys.py)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def number_view(number: PhoneNumber) -> NumberView:
         label=label,
         features=features,
         country=number.site.country if number.site is not None else "",
+        allowed_classes=number.occupier.allowed_classes,
     )
 
 

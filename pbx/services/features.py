@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from pbx import validation
 from pbx.feature_table import BY_KEY, EXCLUSIONS, FEATURES, FORWARD_ALWAYS, Feature, Group, Kind
-from pbx.services import audit, outbox
+from pbx.services import audit, call_policy, outbox
 from pbx.services.actor import Actor
 from pbx.services.errors import FieldErrors, Forbidden, InvalidInput, RuleBroken
 from pbx.services.feature_input import FEATURE_KEYS, parse_each, refused, shown_values
@@ -133,7 +133,8 @@ def check_combination(new: dict[str, Any]) -> None:
 
 
 def _forward_target(session: Session, number: PhoneNumber, key: str, value: str) -> str:
-    """R20: an E.164 number, or an extension of the same occupier; never the number itself."""
+    """R20: an E.164 number, or an extension of the same occupier; never the number itself. R39: one its
+    occupier's call policy allows."""
     target = validation.dial_target(value, key)
     if target in (number.e164, number.extension):
         raise InvalidInput(key, "a number cannot forward to itself")
@@ -141,6 +142,7 @@ def _forward_target(session: Session, number: PhoneNumber, key: str, value: str)
         internal = _occupier_number(session, number.occupier_id, extension=target)
         if internal is None:
             raise InvalidInput(key, f"{number.occupier.name} has no active extension {target}")
+    call_policy.check_destination(session, number, target, BY_KEY[key].title.lower())
     return target
 
 

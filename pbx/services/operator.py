@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx import validation
-from pbx.services import audit, outbox
+from pbx.services import audit, call_policy, outbox
 from pbx.services.actor import Actor
 from pbx.services.errors import Conflict, InvalidInput, RuleBroken
 from pbx.services.lookup import get_number, get_occupier, get_site
@@ -200,6 +200,8 @@ def set_main_number(session: Session, actor: Actor, number_id: int, destination:
     number.main_destination = validation.dial_target(destination, "destination") if destination else None
     if number.main_destination == number.extension or number.main_destination == number.e164:
         raise InvalidInput("destination", "the main number cannot ring itself")
+    if number.main_destination:
+        call_policy.check_destination(session, number, number.main_destination, "main number destination")  # R39
     outbox.number_changed(session, number, structure=True)
     audit.record(session, actor, "number.set_main", number=number, destination=number.main_destination)
     return number

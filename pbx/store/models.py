@@ -110,6 +110,10 @@ class Occupier(Base):
     operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"))
     name: Mapped[str] = mapped_column(String(100))
     voice_services_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    # R39: the classes of destination its calls and forwards may reach (pbx.services.call_policy).
+    allowed_classes: Mapped[str] = mapped_column(
+        String(100), default="national,mobile", server_default="national,mobile"
+    )
 
     operator: Mapped[Operator] = relationship(back_populates="occupiers")
     sites: Mapped[list[Site]] = relationship(secondary=occupier_site, back_populates="occupiers", order_by="Site.name")
