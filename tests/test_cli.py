@@ -279,3 +279,19 @@ def test_r40_features_reset_code_unlocks_the_authorization_code(state):
         row = session.scalar(select(PhoneNumber).where(PhoneNumber.e164 == ALICE))
         assert (row.failed_code_count, row.code_locked) == (0, False)
     engine.dispose()
+
+
+# -- pbx occupier policy ------------------------------------------------------------------------
+
+
+def test_r39_occupier_policy_shows_sets_and_the_forward_obeys_it(state):
+    shown = run_pbx(["occupier", "policy", "Acme Ltd"], state)
+    assert shown.returncode == 0 and shown.stdout.strip() == "Acme Ltd: national,mobile", shown.stderr
+    refused = run_pbx(["features", "set", ALICE, "forward_always=+88213200000"], state)
+    assert "Satellite calls are not allowed for Acme Ltd" in assert_one_line_error(refused, 1)
+    allowed = run_pbx(["occupier", "policy", "Acme Ltd", "national,mobile,satellite"], state)
+    assert allowed.stdout.strip() == "Acme Ltd: national,mobile,satellite", allowed.stderr
+    assert run_pbx(["features", "set", ALICE, "forward_always=+88213200000"], state).returncode == 0
+    assert "expensive is not a class of call" in assert_one_line_error(
+        run_pbx(["occupier", "policy", "Acme Ltd", "expensive"], state), 2
+    )
