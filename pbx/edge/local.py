@@ -239,10 +239,10 @@ class LocalEdge:
             raise EdgeError(f"RPC {method}: {reply['error']}")
         return reply.get("result")
 
-    def node_states(self) -> dict[str, str]:
+    def node_states(self, timeout: float = 5.0) -> dict[str, str]:
         """Each node's dispatcher state, by "address:port": e.g. "AP" (active, probing),
         "IP" (inactive), "DX" (disabled)."""
-        result = self.rpc("dispatcher.list") or {}
+        result = self.rpc("dispatcher.list", timeout=timeout) or {}
         states = {}
         for record in result.get("RECORDS", []):
             setinfo = record.get("SET", {})
