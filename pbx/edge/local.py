@@ -92,6 +92,10 @@ class LocalEdge:
             raise EdgeError(f"kamailio -c rejected {self.config_path}:\n{output[-3000:]}")
         return output
 
+    def argv(self, *extra: str) -> list[str]:
+        """The command line running this edge's config (extra: e.g. -DD -E for the foreground)."""
+        return self._argv(*extra)
+
     def _argv(self, *extra: str) -> list[str]:
         return [
             kamailio_binary(),
