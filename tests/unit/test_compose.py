@@ -32,7 +32,7 @@ def test_each_pbx_service_has_settings_pbx_accepts_and_the_cluster_topology():
     found = services()
     nodes = Settings.from_env({k: str(v) for k, v in found["agent-1"]["environment"].items()}).node_hosts
     assert len(nodes) == 2
-    for name, service in found.items():
+    for service in found.values():
         env = {k: str(v) for k, v in (service.get("environment") or {}).items() if k.startswith("PBX_")}
         if env:
             Settings.from_env(env)  # raises SettingsError on a bad value
