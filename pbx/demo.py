@@ -195,6 +195,11 @@ def describe(session: Session, settings: Settings) -> dict[str, Any]:
     """The JSON that scripts, tests and benchmarks read instead of hard-coding values."""
     # Handsets and the carrier talk to the SIP edge, never to Asterisk (docs/edge.md).
     sip = {"host": settings.edge_hosts[0], "port": settings.edge_sip_port}
+    # Every edge: a handset registers to one and fails over to the next (they share registrations).
+    edges = [
+        {"host": host, "port": settings.edge_sip_port, "trunk_port": settings.edge_trunk_port}
+        for host in settings.edge_hosts
+    ]
     logins = [
         {
             "email": u.email,
@@ -241,6 +246,7 @@ def describe(session: Session, settings: Settings) -> dict[str, Any]:
     return {
         "web": {"url": f"http://{settings.web_host}:{settings.web_port}"},
         "sip": sip,
+        "edges": edges,
         "trunk": {
             # Send from `source` (the edge knows the carrier by it) to the edge's trunk port.
             "inbound": {

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,10 @@ _TRUE, _FALSE = ("1", "yes", "true", "on"), ("", "0", "no", "false", "off")
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 _INSTANCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _NODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+_CLUSTER_NODE = re.compile(r"node-([1-9][0-9]{0,2})")
+_RTP = re.compile(r"([0-9]{1,5})-([0-9]{1,5})")
+DEFAULT_RTP_PORTS = (20000, 29999)
+MIN_RTP_PORTS = 20  # a node's share of PBX_RTP_PORTS: at least 10 calls' worth
 # The operator's own setting, but it becomes a header: a plain address only.
 _SENDER = re.compile(r"[^\s<>\"',;]+@[^\s<>\"',;]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -116,6 +120,16 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     # This Asterisk node's name: its agent's cursor in the change log (store table `node`).
     node_name: str = "node-1"
+    # The cluster's nodes (PBX_NODES): their SIP addresses, node-1 first; the edges dispatch
+    # calls over them. Empty: one node, node_sip_host. See Settings.for_node.
+    nodes: tuple[str, ...] = ()
+    # The RTP ports this node's Asterisk takes its media ports from (rtp.conf).
+    rtp_ports: tuple[int, int] = DEFAULT_RTP_PORTS
+    # The edges give a node calls only once its agent has caught up (it starts disabled
+    # there, and the agent enables it); off: a node is given calls once it answers OPTIONS.
+    edge_gate_nodes: bool = False
+    # Set by for_node: the cluster's settings this node's were derived from.
+    cluster: Settings | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         own = {self.node_sip_host} | set(self.edge_hosts)
@@ -125,8 +139,60 @@ class Settings:
                 "PBX_EDGE_HOSTS and PBX_TRUNK_HOST must all differ: "
                 "the edge tells a node, an edge and the carrier apart by source address",
             )
+        if set(self.nodes) & (set(self.edge_hosts) | {self.trunk_host}) or len(set(self.nodes)) != len(self.nodes):
+            raise SettingsError(
+                "PBX_NODES", "must be distinct addresses, none an edge's (PBX_EDGE_HOSTS) or the carrier's"
+            )
         if self.edge_sip_port == self.edge_trunk_port:
             raise SettingsError("PBX_EDGE_TRUNK_PORT", "must differ from PBX_EDGE_SIP_PORT")
+        start, end = self.rtp_ports
+        if not 1024 <= start < end <= 65535 or end - start + 1 < MIN_RTP_PORTS:
+            raise SettingsError("PBX_RTP_PORTS", f"must be a range like 20000-29999 of at least {MIN_RTP_PORTS} ports")
+
+    @property
+    def cluster_name(self) -> str:
+        """The cluster's name (the local edges' folders): the instance, before for_node."""
+        return self.cluster.instance if self.cluster else self.instance
+
+    @property
+    def node_hosts(self) -> tuple[str, ...]:
+        """Every node's SIP address (port ports.sip), node-1 first: what the edges dispatch over."""
+        return self.nodes or (self.node_sip_host,)
+
+    @property
+    def node_names(self) -> tuple[str, ...]:
+        return tuple(f"node-{i}" for i in range(1, len(self.nodes) + 1)) if self.nodes else (self.node_name,)
+
+    def for_node(self, name: str) -> Settings:
+        """The settings of cluster node `name` (node-i, the i-th of PBX_NODES): its agent's name,
+        its SIP address, its Asterisk there (AMI, ARI and SIP on that address, the same ports on
+        every node), its local instance `<instance>-node-i`, its share of the RTP ports. The
+        edges' folders stay the cluster's. With no PBX_NODES: these settings as they are."""
+        if not self.nodes:
+            return self
+        match = _CLUSTER_NODE.fullmatch(name)
+        if match is None or not 1 <= int(match.group(1)) <= len(self.nodes):
+            raise SettingsError(
+                "PBX_NODE_NAME", f"must be node-1 .. node-{len(self.nodes)} with PBX_NODES, not {name!r}"
+            )
+        if self.cluster is not None:  # already one node's
+            return self if name == self.node_name else self.cluster.for_node(name)
+        index, count = int(match.group(1)), len(self.nodes)
+        start, end = self.rtp_ports
+        share = (end - start + 1) // count
+        if share < MIN_RTP_PORTS:
+            raise SettingsError("PBX_RTP_PORTS", f"gives each of {count} nodes fewer than {MIN_RTP_PORTS} ports")
+        first = start + (index - 1) * share
+        address = self.nodes[index - 1]
+        return replace(
+            self,
+            node_name=name,
+            node_sip_host=address,
+            asterisk_host=address,
+            instance=self.instance if count == 1 else f"{self.instance}-{name}",
+            cluster=self,
+            rtp_ports=(first, first + share - 1),
+        )
 
     @property
     def edge_dir(self) -> Path:
@@ -148,7 +214,7 @@ class Settings:
                 "spool folder (the one holding voicemail/), not its voicemail/pbx folder",
             )
         state_dir = read.path("PBX_STATE_DIR", Path.home() / ".local/state/pbx")
-        return cls(
+        settings = cls(
             state_dir=state_dir,
             cache_dir=read.path("PBX_CACHE_DIR", Path.home() / ".cache/pbx"),
             database_url=read.text("PBX_DATABASE_URL") or f"sqlite:///{state_dir / 'pbx.db'}",
@@ -195,7 +261,11 @@ class Settings:
                 user=read.single_line("PBX_SMTP_USER"),
                 password=read.single_line("PBX_SMTP_PASSWORD"),
             ),
+            nodes=read.ipv4_list("PBX_NODES", ()),
+            rtp_ports=read.port_range("PBX_RTP_PORTS", DEFAULT_RTP_PORTS),
+            edge_gate_nodes=read.flag("PBX_EDGE_GATE_NODES"),
         )
+        return settings.for_node(settings.node_name)
 
 
 def process_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -231,6 +301,15 @@ class _Reader:
         if not raw.isdigit() or not 1 <= int(raw) <= 65535:
             raise SettingsError(name, f"must be a port number (1-65535), not {raw!r}")
         return int(raw)
+
+    def port_range(self, name: str, default: tuple[int, int]) -> tuple[int, int]:
+        raw = self.text(name)
+        if not raw:
+            return default
+        match = _RTP.fullmatch(raw)
+        if match is None:
+            raise SettingsError(name, f"must be a port range like 20000-29999, not {raw!r}")
+        return int(match.group(1)), int(match.group(2))
 
     def host(self, name: str, default: str) -> str:
         return self.matching(name, default, _HOST, "a host name or IPv4 address") if self.text(name) else default

@@ -205,6 +205,8 @@ class LocalAsterisk:
                 f"[{ari_user}]\ntype = user\nread_only = no\npassword = {_safe(s.ari_password, 'ari_password')}\n"
             ),
             "pjsip_instance.conf": f"bind = {_safe(s.node_sip_host, 'node_sip_host')}:{s.ports.sip}\n",
+            # This node's media ports (PBX_RTP_PORTS; a cluster's nodes each have their share).
+            "rtp.conf": f"[general]\nrtpstart = {s.rtp_ports[0]}\nrtpend = {s.rtp_ports[1]}\n",
         }
 
     # -- process -----------------------------------------------------------

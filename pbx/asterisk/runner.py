@@ -1,4 +1,5 @@
-"""`pbx controller`: the outbox controller, the Stasis app and voicemail to email, in one event loop.
+"""`pbx controller`: the outbox controller, the Stasis app and voicemail to email, in one event loop
+(and, with PBX_EDGE_GATE_NODES, the edge gate: the edges give this node calls only while caught up).
 
 Each part reconnects to Asterisk on its own, so an Asterisk restart is ridden out
 by all three. A part that fails for any other reason is a bug: it is logged and
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pbx.asterisk.ari.app import StasisApp
 from pbx.asterisk.controller import Controller
 from pbx.asterisk.voicemail_mail import VoicemailMailer
+from pbx.edge.gate import EdgeGate
 from pbx.settings import Settings
 
 log = logging.getLogger("pbx.runner")
@@ -27,11 +29,17 @@ async def run_all(settings: Settings, factory: sessionmaker[Session], stop: asyn
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    gate = EdgeGate(settings) if settings.edge_gate_nodes else None
+    controller = Controller(
+        settings, factory, on_caught_up=gate.caught_up if gate else None, on_behind=gate.behind if gate else None
+    )
     parts = {
-        "controller": Controller(settings, factory).run(stop),
+        "controller": controller.run(stop),
         "stasis app": StasisApp(settings, factory).run(stop),
         "voicemail mailer": VoicemailMailer(settings, factory).run(stop),
     }
+    if gate is not None:  # the edges give this node calls only while its agent is caught up
+        parts["edge gate"] = gate.run(stop)
     results = await asyncio.gather(*(_part(name, run, stop) for name, run in parts.items()))
     failed = [name for name, ok in zip(parts, results, strict=True) if not ok]
     if failed:

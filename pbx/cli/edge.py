@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
 
 from pbx.cli.app import App, pass_app
+from pbx.edge.local import kamailio_binary
 from pbx.edge.system import edges_down, edges_up, local_edges
 
 
@@ -42,3 +44,17 @@ def edge_status(app: App) -> None:
     click.echo(json.dumps(states, indent=2, default=str))
     if not all(state.get("running") for state in states):
         sys.exit(1)
+
+
+@edge_group.command("run")
+@click.option("--index", type=click.IntRange(1, 9), default=1, help="Which edge of PBX_EDGE_HOSTS (1: the first).")
+@pass_app
+def edge_run(app: App, index: int) -> None:
+    """Render edge INDEX's config and run Kamailio in the foreground (a container's command)."""
+    app.check_schema()
+    edges = local_edges(app.settings)
+    if index > len(edges):
+        raise click.ClickException(f"PBX_EDGE_HOSTS lists {len(edges)} edges, not {index}")
+    edge = edges[index - 1]
+    edge.check()
+    os.execv(kamailio_binary(), edge.argv("-DD", "-E"))

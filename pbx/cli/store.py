@@ -6,7 +6,7 @@ import json
 
 import click
 
-from pbx import demo
+from pbx import cluster, demo
 from pbx.cli.app import App, pass_app
 from pbx.store import transaction
 
@@ -35,7 +35,8 @@ def demo_command(app: App, as_json: bool) -> None:
         created = demo.seed(session)
     if as_json:
         with transaction(app.factory) as session:
-            click.echo(json.dumps(demo.describe(session, app.settings), indent=2))
+            # The edges `pbx up` runs (two with --nodes), not only those of the settings.
+            click.echo(json.dumps(demo.describe(session, cluster.running(app.settings)), indent=2))
     else:
         click.echo("demo data seeded" if created else "demo data already present")
 

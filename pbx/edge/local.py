@@ -92,6 +92,10 @@ class LocalEdge:
             raise EdgeError(f"kamailio -c rejected {self.config_path}:\n{output[-3000:]}")
         return output
 
+    def argv(self, *extra: str) -> list[str]:
+        """The command line running this edge's config (extra: e.g. -DD -E for the foreground)."""
+        return self._argv(*extra)
+
     def _argv(self, *extra: str) -> list[str]:
         return [
             kamailio_binary(),
@@ -239,10 +243,10 @@ class LocalEdge:
             raise EdgeError(f"RPC {method}: {reply['error']}")
         return reply.get("result")
 
-    def node_states(self) -> dict[str, str]:
+    def node_states(self, timeout: float = 5.0) -> dict[str, str]:
         """Each node's dispatcher state, by "address:port": e.g. "AP" (active, probing),
         "IP" (inactive), "DX" (disabled)."""
-        result = self.rpc("dispatcher.list") or {}
+        result = self.rpc("dispatcher.list", timeout=timeout) or {}
         states = {}
         for record in result.get("RECORDS", []):
             setinfo = record.get("SET", {})

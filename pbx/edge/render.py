@@ -29,6 +29,7 @@ MODULE_DIRS = (
     "/usr/local/lib64/kamailio/modules",
 )
 NODE_SET = 1  # the dispatcher set of the Asterisk nodes
+DISABLED = 4  # dispatcher's DS_DISABLED_DST: no calls, no probing, until set otherwise over RPC
 ALGORITHMS = {"round-robin": 4, "priority": 8, "hash-callid": 0}
 
 NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,31}")
@@ -124,6 +125,9 @@ class EdgeConfig:
     children: int = 2
     log_level: int = 2
     auth_secret: str | None = None  # the same on all edges: a nonce from one is good at another
+    # Each node starts disabled (no calls, no probing) until its agent, caught up with the
+    # change log, enables it over RPC (pbx/edge/gate.py); False: probing alone decides.
+    gate_nodes: bool = False
     module_dir: str | None = None  # found on this machine when None
 
 
@@ -249,9 +253,11 @@ def render_dispatcher_list(config: EdgeConfig) -> str:
     values = _values(config)
     lines = ["# Rendered by pbx/edge/render.py: setid uri flags priority attrs"]
     count = len(values["nodes"])
+    flags = DISABLED if config.gate_nodes else 0
     for index, (address, port) in enumerate(values["nodes"]):
         lines.append(
-            f"{NODE_SET} sip:{address}:{port} 0 {count - index} socket=udp:{values['address']}:{values['sip_port']}"
+            f"{NODE_SET} sip:{address}:{port} {flags} {count - index} "
+            f"socket=udp:{values['address']}:{values['sip_port']}"
         )
     return "\n".join(lines) + "\n"
 

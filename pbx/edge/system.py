@@ -1,5 +1,5 @@
 """The edges of this machine from the settings: one LocalEdge per PBX_EDGE_HOSTS address,
-in front of this machine's Asterisk node (PBX_NODE_SIP_HOST), with the carrier
+in front of the Asterisk nodes (PBX_NODES, or the one PBX_NODE_SIP_HOST), with the carrier
 (PBX_TRUNK_NAME at PBX_TRUNK_HOST:PBX_TRUNK_OUTBOUND_PORT).
 
 `pbx up`, `pbx edge up` and the test suite all start edges through `local_edges`, so
@@ -26,9 +26,9 @@ def edge_configs(settings: Settings) -> list[EdgeConfig]:
         EdgeConfig(
             name=f"edge-{index}",
             address=host,
-            nodes=(Node(settings.node_sip_host, settings.ports.sip),),
+            nodes=tuple(Node(host, settings.ports.sip) for host in settings.node_hosts),
             database_url=settings.database_url,
-            runtime_dir=settings.edge_dir / f"{settings.instance}-{index}",
+            runtime_dir=settings.edge_dir / f"{settings.cluster_name}-{index}",
             peers=tuple(h for h in hosts if h != host),
             carriers=carriers,
             sip_port=settings.edge_sip_port,
@@ -36,6 +36,7 @@ def edge_configs(settings: Settings) -> list[EdgeConfig]:
             auth_secret=settings.edge_secret or None,
             # One machine: a restarted node is seen again within a second.
             ping_interval=1,
+            gate_nodes=settings.edge_gate_nodes,
         )
         for index, host in enumerate(hosts, start=1)
     ]
