@@ -45,7 +45,6 @@ def secrets_of(settings: Settings) -> list[str]:
     return [
         settings.ami_secret,
         settings.ari_password,
-        settings.trunk_secret,
         settings.database_url,
         str(settings.state_dir),
     ]
