@@ -40,7 +40,9 @@ def test_wrong_passwords_are_rate_limited(browser_page):
         sign_in_page(browser_page, ACME_ADMIN, "wrong-password")
         expect(browser_page.locator("#sign-in-error")).to_have_text("The e-mail address or password is not right")
     sign_in_page(browser_page, ACME_ADMIN)
-    expect(browser_page.locator("#sign-in-error")).to_contain_text("Too many failed sign-ins for this account. Try again in 5 minutes.")
+    expect(browser_page.locator("#sign-in-error")).to_contain_text(
+        "Too many failed sign-ins for this account. Try again in 5 minutes."
+    )
     expect(browser_page).to_have_url("/sign-in")
 
 
