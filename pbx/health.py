@@ -1,4 +1,4 @@
-"""R46: is each part of pbx there? The store, Asterisk's AMI, and the controller's lag.
+"""R46: is each part of pbx there? The store, Asterisk's AMI and ARI, and the controller's lag.
 
 `pbx health` and the web UI's `GET /healthz` both ask `check()`. A change waits in the
 outbox (its number Pending) while Asterisk or the controller is away, so the age of the
@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pbx import credentials
 from pbx.asterisk import ami
 from pbx.asterisk.outbox import oldest_waiting_age
 from pbx.settings import Settings
@@ -24,6 +26,7 @@ from pbx.store.migrate import SchemaNotCurrent, check_current
 # Changes are applied within milliseconds; one waiting this long means the controller or Asterisk is away.
 LAG_LIMIT = timedelta(seconds=30)
 AMI_TIMEOUT_S = 2.0
+ARI_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,21 @@ def check_ami(settings: Settings) -> Check:
     return Check("ami", False, "Asterisk's AMI cannot be reached or refuses pbx's login")
 
 
+def check_ari(settings: Settings) -> Check:
+    """ARI answers pbx's credentials (GET /ari/asterisk/info): what the Stasis app needs."""
+    url = f"http://{settings.asterisk_host}:{settings.ports.http}/ari/asterisk/info"
+    auth = (settings.ari_user, credentials.ari_password(settings))
+    try:
+        status = httpx.get(url, auth=auth, timeout=ARI_TIMEOUT_S, trust_env=False).status_code
+    except httpx.HTTPError as error:
+        return Check("ari", False, f"Asterisk's ARI cannot be reached ({type(error).__name__})")
+    if status == httpx.codes.OK:
+        return Check("ari", True, "credentials accepted")
+    if status == httpx.codes.UNAUTHORIZED:
+        return Check("ari", False, "Asterisk's ARI refuses pbx's credentials")
+    return Check("ari", False, f"Asterisk's ARI answers {status}")
+
+
 def check_controller(factory: sessionmaker[Session], lag_limit: timedelta = LAG_LIMIT) -> Check:
     try:
         with transaction(factory) as session:
@@ -98,4 +116,4 @@ def check(settings: Settings, factory: sessionmaker[Session] | None = None) -> H
 
 def _check_all(settings: Settings, factory: sessionmaker[Session]) -> Health:
     store = check_store(factory, settings.database_url)
-    return Health((store, check_ami(settings), check_controller(factory)))
+    return Health((store, check_ami(settings), check_ari(settings), check_controller(factory)))

@@ -88,9 +88,12 @@ class Settings:
     web_host: str = LOCALHOST
     web_port: int = 8000
     ami_user: str = "pbx"
-    ami_secret: str = "pbx-ami-secret"
+    # Empty: generated once into state_dir (pbx.credentials), never a fixed default.
+    ami_secret: str = ""
     ari_user: str = "pbx"
-    ari_password: str = "pbx-ari-secret"
+    ari_password: str = ""
+    # Besides 127.0.0.1 and asterisk_host, the addresses AMI takes a login from (pbx's hosts).
+    ami_permit: tuple[str, ...] = ()
     # The carrier (the outside world): the edge knows it by this source address on its
     # trunk port, and sends our outgoing calls to trunk_host:ports.trunk_outbound.
     trunk_name: str = "carrier"
@@ -231,9 +234,10 @@ class Settings:
             web_host=read.host("PBX_WEB_HOST", LOCALHOST),
             web_port=read.port("PBX_WEB_PORT", 8000),
             ami_user=read.credential("PBX_AMI_USER", "pbx"),
-            ami_secret=read.credential("PBX_AMI_SECRET", "pbx-ami-secret"),
+            ami_secret=read.credential("PBX_AMI_SECRET", ""),
+            ami_permit=read.ipv4_list("PBX_AMI_PERMIT", ()),
             ari_user=read.credential("PBX_ARI_USER", "pbx"),
-            ari_password=read.credential("PBX_ARI_PASSWORD", "pbx-ari-secret"),
+            ari_password=read.credential("PBX_ARI_PASSWORD", ""),
             trunk_name=read.matching(
                 "PBX_TRUNK_NAME", "carrier", _NAME, "a name of lower-case letters, digits and '-'"
             ),

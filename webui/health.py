@@ -1,4 +1,4 @@
-"""`GET /healthz` (R46): no sign-in, no secrets; 200 when the store, AMI and the controller are there, else 503."""
+"""`GET /healthz` (R46): no sign-in, no secrets; 200 when the store, AMI, ARI and the controller are there, else 503."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from panoramisk import Manager
 
+from pbx import credentials
 from pbx.settings import Settings
 
 T = TypeVar("T")
@@ -94,10 +95,16 @@ def _response_lines(resp: Any) -> list[str]:
 
 
 class Ami:
-    """One AMI connection. Use `await Ami.connect(settings)`, then `await ami.close()`."""
+    """One AMI connection. Use `await Ami.connect(settings)`, then `await ami.close()`.
+
+    pbx's AMI user has the classes `system` and `call` only (pbx.asterisk.local): no
+    `command` (CLI commands) and no `config`; so everything here is a plain action --
+    DBGetTree rather than `database show`, Reload rather than `module reload`, the
+    FullyBooted event rather than `core waitfullybooted`."""
 
     def __init__(self, manager: Manager):
         self.manager = manager
+        self.booted = asyncio.Event()  # Asterisk said FullyBooted on this connection
 
     @classmethod
     async def connect(cls, settings: Settings, timeout: float = CONNECT_TIMEOUT_S) -> Ami:
@@ -106,11 +113,14 @@ class Ami:
             host=settings.asterisk_host,
             port=settings.ports.ami,
             username=check_value(settings.ami_user, "user"),
-            secret=check_value(settings.ami_secret, "secret"),
+            secret=check_value(credentials.ami_secret(settings), "secret"),
             ping_delay=0,
             loop=asyncio.get_running_loop(),
         )
         self = cls(manager)
+        # Asterisk sends FullyBooted right after the login response when it is booted, or
+        # later when the boot ends: listened for before the login, so it is never missed.
+        manager.register_event("FullyBooted", lambda _m, _e: self.booted.set())
         try:
             await asyncio.wait_for(self._login(), timeout)
         except (TimeoutError, OSError, AmiError) as exc:
@@ -156,9 +166,46 @@ class Ami:
         return resp
 
     async def command(self, cmd: str) -> str:
-        """Run a CLI command and return its output."""
+        """Run a CLI command and return its output. pbx's own AMI user may not (no `command`
+        class): for an AMI user given it, e.g. a developer's; pbx itself never calls this."""
         resp = await self.action("Command", Command=cmd)
         return "\n".join(_response_lines(resp))
+
+    async def wait_fully_booted(self, timeout: float = ACTION_TIMEOUT_S) -> None:
+        """Return once Asterisk has said FullyBooted on this connection (at login if already booted)."""
+        try:
+            await asyncio.wait_for(self.booted.wait(), timeout)
+        except TimeoutError as error:
+            raise AmiError(f"Asterisk did not say FullyBooted within {timeout} s") from error
+
+    async def db_get_tree(self, family: str) -> dict[str, str]:
+        """Every key below family (without the leading '/family/') and its value; {} if none."""
+        try:
+            resp = await self.action("DBGetTree", Family=family)
+        except AmiError as error:
+            if "not found" in str(error).lower():
+                return {}
+            raise
+        prefix = f"/{family}/"
+        entries: dict[str, str] = {}
+        for message in resp if isinstance(resp, list) else [resp]:
+            if message.get("Event") == "DBGetTreeResponse":
+                key = str(message.get("Key", ""))
+                entries[key.removeprefix(prefix)] = str(message.get("Val", ""))
+        return entries
+
+    async def reload_module(self, *modules: str) -> str:
+        """Reload the first of `modules` Asterisk has loaded (e.g. app_voicemail.so or its ODBC
+        twin); returns its name. AMI Reload: class `system`, not `command`."""
+        for module in modules:
+            try:
+                await self.action("Reload", Module=module)
+            except AmiError as error:
+                if "no such module" in str(error).lower():
+                    continue
+                raise
+            return module
+        raise AmiError(f"Reload: none of {', '.join(modules)} is loaded")
 
     async def db_put(self, family: str, key: str, value: str) -> None:
         await self.action("DBPut", Family=family, Key=key, Val=value)
@@ -216,7 +263,7 @@ def probe(settings: Settings, timeout: float = 2.0) -> bool:
     """True if an AMI login succeeds now (plain socket: no event loop needed)."""
     login = (
         f"Action: Login\r\nUsername: {check_value(settings.ami_user)}\r\n"
-        f"Secret: {check_value(settings.ami_secret)}\r\nEvents: off\r\n\r\n"
+        f"Secret: {check_value(credentials.ami_secret(settings))}\r\nEvents: off\r\n\r\n"
         "Action: Logoff\r\n\r\n"
     )
     data = b""

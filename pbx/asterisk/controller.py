@@ -165,11 +165,10 @@ class Controller:
 
     async def _serve(self, ami: Ami, stop: asyncio.Event) -> None:
         # AMI answers before the boot ends; a sync then could reload modules still loading.
-        # Waiting here is FullyBooted made deterministic: the FullyBooted event itself comes
-        # at login too, sometimes before a handler can be registered, sometimes after (a
-        # second, useless sync). A restart always drops this connection, so each boot is
-        # met here once.
-        await ami.command("core waitfullybooted")
+        # Ami listens for FullyBooted from before its login (Asterisk sends it at login when
+        # booted, or when the boot ends). A restart always drops this connection, so each
+        # boot is met here once.
+        await ami.wait_fully_booted()
         with transaction(self.factory) as session:
             node = outbox.beat(session, self.name)
             cursor, token = outbox.cursor_of(node), node.sync_token

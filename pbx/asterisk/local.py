@@ -20,12 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pbx import credentials
 from pbx.asterisk import ami
 from pbx.asterisk.provision import AsteriskInstall, chroot_dir, provision
 from pbx.asterisk.voicemail_storage import shared_voicemail, storage_files
 from pbx.settings import Settings
 
 RENDERED_DEFAULTS = ("pjsip_pbx.conf", "extensions_pbx.conf", "voicemail_pbx.conf")
+# Written per instance with a secret in them (the AMI and ARI logins, the store's password).
+SECRET_FILES = ("manager_instance.conf", "ari_instance.conf", "odbc.ini", "res_odbc.conf")
 REPO_MANIFEST = ".repo-files"
 PIDFILE = "pbx-asterisk.pid"
 ASTERISK_PIDFILE = "asterisk.pid"  # written by Asterisk itself once it runs
@@ -34,6 +37,16 @@ POLL_S = 0.1
 VOICEMAIL_CONTEXT = "pbx"  # the voicemail context of every mailbox pbx renders
 FULL_MASK = "255.255.255.255"
 SHARED_SPOOL = "shared-spool"  # beside the instance dirs: see LocalAsterisk._shared_spool
+# Asterisk's own name for its config folder: a symbolic link to etc/. GetConfig (AMI) serves
+# only files whose real path is under that name, so it serves none (docs/security.md §1).
+CONFIG_LINK = "config"
+# What pbx sends and hears over AMI, and nothing wider (docs/security.md §1): `system` for
+# AstDB (DBPut/DBGet/DBGetTree/DBDel/DBDelTree), PJSIPNotify and Reload, and the
+# FullyBooted event; `call` for MessageWaiting (the voicemail mailer). Never `command`
+# (CLI commands: the local CLI uses Asterisk's control socket, not AMI) nor `config`.
+AMI_READ, AMI_WRITE = "system,call", "system"
+RUN_AS = "asterisk"  # the unprivileged user (and group) Asterisk runs as, inside its chroot
+SECRET_FILE_MODE = 0o640  # config files holding a secret: root, and Asterisk's group
 
 
 class AsteriskError(RuntimeError):
@@ -173,6 +186,41 @@ class LocalAsterisk:
         for name in RENDERED_DEFAULTS:
             if not (self.etc_dir / name).exists():
                 self.write_files({name: "; rendered from the store\n"})
+        link = self.instance_dir / CONFIG_LINK
+        if not link.is_symlink():
+            link.unlink(missing_ok=True)
+            link.symlink_to("etc")
+        self._hand_over()
+
+    def _run_as(self) -> tuple[int, int] | None:
+        """(uid, gid) of RUN_AS as Asterisk sees it (the chroot's /etc/passwd); None when pbx
+        is not root (Asterisk then runs as pbx's own user, already unprivileged)."""
+        if os.geteuid() != 0:
+            return None
+        passwd = (self.install.root or Path("/")) / "etc/passwd"
+        for line in passwd.read_text().splitlines():
+            fields = line.split(":")
+            if len(fields) > 3 and fields[0] == RUN_AS:
+                return int(fields[2]), int(fields[3])
+        raise AsteriskError(f"no user {RUN_AS!r} in {passwd}: Asterisk is never run as root")
+
+    def _hand_over(self) -> None:
+        """Asterisk (RUN_AS) owns what it writes: run, log, lib (AstDB), cache, the spool.
+        etc stays root's, readable by its group; the files holding a secret by no one else."""
+        ids = self._run_as()
+        if ids is None:
+            return
+        uid, gid = ids
+        for top in (*(self.instance_dir / sub for sub in ("run", "log", "lib", "cache", "spool")), self.spool_dir):
+            for path in (top, *top.rglob("*")):
+                os.lchown(path, uid, gid)
+        os.chown(self.etc_dir, 0, gid)
+        self.etc_dir.chmod(0o750)
+        for name in SECRET_FILES:
+            path = self.etc_dir / name
+            if path.exists():
+                os.chown(path, 0, gid)
+                path.chmod(SECRET_FILE_MODE)
 
     def _instance_fragments(self) -> dict[str, str]:
         s, inner = self.settings, self.inner_dir
@@ -180,12 +228,14 @@ class LocalAsterisk:
         ari_user = _safe(s.ari_user, "ari_user")
         host = _safe(s.asterisk_host, "asterisk_host")
         # pbx runs on this machine: it reaches a loopback host from 127.0.0.1 (the
-        # kernel's source for all of 127/8), any other host from that host's address.
-        permits = "".join(f"permit = {address}/{FULL_MASK}\n" for address in dict.fromkeys(("127.0.0.1", host)))
+        # kernel's source for all of 127/8), any other host from that host's address;
+        # PBX_AMI_PERMIT adds the other hosts that run pbx. Everyone else is denied.
+        hosts = ("127.0.0.1", host, *(_safe(a, "ami_permit") for a in s.ami_permit))
+        permits = "".join(f"permit = {address}/{FULL_MASK}\n" for address in dict.fromkeys(hosts))
         return {
             "asterisk.conf": (
                 "[directories]\n"
-                f"astetcdir => {inner}/etc\nastspooldir => {self._spool_inner}\n"
+                f"astetcdir => {inner}/{CONFIG_LINK}\nastspooldir => {self._spool_inner}\n"
                 f"astrundir => {inner}/run\nastlogdir => {inner}/log\n"
                 f"astdbdir => {inner}/lib\nastvarlibdir => {inner}/lib\n"
                 f"astkeydir => {inner}/lib\nastcachedir => {inner}/cache\n"
@@ -196,13 +246,14 @@ class LocalAsterisk:
             ),
             "manager_instance.conf": (
                 f"bindaddr = {host}\nport = {s.ports.ami}\n\n[{ami_user}]\n"
-                f"secret = {_safe(s.ami_secret, 'ami_secret')}\n"
+                f"secret = {_safe(credentials.ami_secret(s), 'ami_secret')}\n"
                 f"deny = 0.0.0.0/0.0.0.0\n{permits}"
-                "read = all\nwrite = all\n"
+                f"read = {AMI_READ}\nwrite = {AMI_WRITE}\n"
             ),
             "http_instance.conf": f"bindaddr = {host}\nbindport = {s.ports.http}\n",
             "ari_instance.conf": (
-                f"[{ari_user}]\ntype = user\nread_only = no\npassword = {_safe(s.ari_password, 'ari_password')}\n"
+                f"[{ari_user}]\ntype = user\nread_only = no\n"
+                f"password = {_safe(credentials.ari_password(s), 'ari_password')}\n"
             ),
             "pjsip_instance.conf": f"bind = {_safe(s.node_sip_host, 'node_sip_host')}:{s.ports.sip}\n",
             # This node's media ports (PBX_RTP_PORTS; a cluster's nodes each have their share).
@@ -261,7 +312,8 @@ class LocalAsterisk:
         if self.log_path.exists():
             os.replace(self.log_path, self.log_path.with_name("messages.1"))
         out = open(self.instance_dir / "run" / "asterisk.out", "ab")  # noqa: SIM115 (handed to Asterisk as stdout, closed once started)
-        argv = self.install.argv("-f", "-C", self._conf_inner)
+        user = ("-U", RUN_AS, "-G", RUN_AS) if self._run_as() is not None else ()
+        argv = self.install.argv("-f", *user, "-C", self._conf_inner)
         # unixODBC finds the instance's odbc.ini (voicemail storage) in its etc folder.
         env = {**os.environ, "ODBCSYSINI": str(self.inner_dir / "etc")}
         self._proc = subprocess.Popen(

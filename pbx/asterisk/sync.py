@@ -14,11 +14,12 @@ from pbx.asterisk.ami import Ami
 from pbx.asterisk.live_state import FAMILY
 from pbx.asterisk.render import DIALPLAN_FILE, PJSIP_FILE, VOICEMAIL_FILE
 
-# The one reload each rendered file needs, and nothing wider.
+# The one reload each rendered file needs, and nothing wider: the module AMI Reload
+# reloads (the first loaded of the names: voicemail is one module or its ODBC twin).
 RELOADS = {
-    PJSIP_FILE: "module reload res_pjsip.so",
-    DIALPLAN_FILE: "dialplan reload",
-    VOICEMAIL_FILE: "voicemail reload",
+    PJSIP_FILE: ("res_pjsip.so",),
+    DIALPLAN_FILE: ("pbx_config.so",),  # what `dialplan reload` reloads
+    VOICEMAIL_FILE: ("app_voicemail.so", "app_voicemail_odbc.so"),
 }
 PIPELINE = 200  # AMI actions in flight at once: fast, without flooding the manager's queue
 
@@ -43,26 +44,12 @@ async def apply_files(ami: Ami, etc_dir: Path, files: dict[str, str]) -> list[st
     """Write what changed and run only the reloads it needs; returns the reloads run."""
     changed = changed_files(etc_dir, files)
     write_files(etc_dir, changed)
-    reloads = [RELOADS[name] for name in changed if name in RELOADS]
-    for command in reloads:
-        await ami.command(command)
-    return reloads
-
-
-def parse_database_show(output: str, family: str = FAMILY) -> dict[str, str]:
-    """`database show pbx` lines look like '/pbx/num/1/e164      : +442079460100   '."""
-    prefix = f"/{family}/"
-    entries = {}
-    for line in output.splitlines():
-        if not line.startswith(prefix) or ": " not in line:
-            continue
-        key, _, value = line.partition(": ")
-        entries[key.strip()[len(prefix) :]] = value.rstrip()
-    return entries
+    return [await ami.reload_module(*RELOADS[name]) for name in changed if name in RELOADS]
 
 
 async def current_live_state(ami: Ami) -> dict[str, str]:
-    return parse_database_show(await ami.command(f"database show {FAMILY}"))
+    """Every key of the family in AstDB (AMI DBGetTree: no CLI command over AMI)."""
+    return await ami.db_get_tree(FAMILY)
 
 
 Progress = Callable[[int, int], None]  # (done, total): a big first sync reports as it goes

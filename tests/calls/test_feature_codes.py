@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
@@ -126,6 +128,48 @@ def test_stasis_app_reconnects_after_an_asterisk_restart(world, asterisk, stasis
 
     key(world, alice["handset"], "*78")
     assert features(world, alice["number"]).dnd is True
+
+
+def test_r46_stasis_app_is_back_within_a_second_of_ari(world, asterisk, stasis_app):
+    """Issue 10 item 8: no fixed 5 s back-off: once Asterisk's ARI answers again, the app is
+    registered within about a second (its back-off is capped at 1 s, reconnect.py)."""
+    url = f"http://{world.settings.asterisk_host}:{world.settings.ports.http}/ari/asterisk/info"
+    auth = (world.settings.ari_user, world.settings.ari_password)
+    asterisk.local.down()
+    time.sleep(3)  # down long enough for the back-off to grow to its cap
+    answered: list[float] = []
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url, auth=auth, timeout=0.5, trust_env=False).status_code == 200:
+                    answered.append(time.monotonic())
+                    return
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    asterisk.local.up()
+    watcher.join(60)
+    stasis_app.wait_connected(at_least=2, timeout=15)
+    back = time.monotonic()
+    assert answered, "ARI never answered after the restart"
+    assert back - answered[0] < 1.5, f"the app came back {back - answered[0]:.2f} s after ARI"
+
+
+def test_r46_a_feature_code_with_the_app_away_hears_service_unavailable(world, asterisk):
+    """No Stasis app connected: *97 is answered with early media, told the service is
+    temporarily unavailable, then ends with 480 -- not a silent 603 at once."""
+    alice = world.number(extension="201", occupier="Acme Ltd")
+    mark = asterisk.log_mark()
+    started = time.monotonic()
+    result = world.call_from_handset(alice["handset"], "*97", expect=480)
+    took = time.monotonic() - started
+    assert result.status == 480, result
+    assert any(m.direction == "received" and m.status == 183 for m in result.messages), result
+    assert "Playing 'all-circuits-busy-now" in asterisk.log_since(mark)
+    assert took > 2, f"ended after {took:.1f} s: no time to hear the prompt"
 
 
 def test_pbx_controller_runs_the_stasis_app_beside_the_controller(world, tmp_path):

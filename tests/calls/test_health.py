@@ -37,17 +37,18 @@ def healthz(settings: Settings):
 
 
 def pbx_health(settings: Settings):
-    env = {**settings_env(settings), "PBX_AMI_USER": settings.ami_user, "PBX_AMI_SECRET": settings.ami_secret}
+    env = {
+        **settings_env(settings),
+        "PBX_AMI_USER": settings.ami_user,
+        "PBX_AMI_SECRET": settings.ami_secret,
+        "PBX_ARI_USER": settings.ari_user,
+        "PBX_ARI_PASSWORD": settings.ari_password,
+    }
     return run_pbx(["health"], settings.state_dir, **env)
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    return [
-        settings.ami_secret,
-        settings.ari_password,
-        settings.database_url,
-        str(settings.state_dir),
-    ]
+    return [settings.ami_secret, settings.ari_password, settings.database_url, str(settings.state_dir)]
 
 
 def test_r46_all_there_answers_healthy(store_settings):
@@ -56,11 +57,12 @@ def test_r46_all_there_answers_healthy(store_settings):
 
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert answer.json["status"] == "ok" and answer.json["down"] == []
-    assert set(answer.json["checks"]) == {"store", "ami", "controller"}
+    assert set(answer.json["checks"]) == {"store", "ami", "ari", "controller"}
     assert command.returncode == 0, command.stdout + command.stderr
     assert command.stdout.splitlines() == [
         "store: up: reachable",
         "ami: up: login accepted",
+        "ari: up: credentials accepted",
         "controller: up: no change waiting",
     ]
     assert not any(secret in answer.get_data(as_text=True) for secret in secrets_of(store_settings))
@@ -104,3 +106,26 @@ def test_r46_a_store_away_is_named(store_settings, tmp_path):
     assert command.returncode == 1
     assert "store: DOWN" in command.stdout and "controller: DOWN" in command.stdout
     assert "ami: up" in command.stdout
+
+
+def test_r46_ari_away_is_named(store_settings):
+    away = dataclasses.replace(store_settings, ports=dataclasses.replace(store_settings.ports, http=closed_port()))
+
+    answer = healthz(away)
+    command = pbx_health(away)
+
+    assert answer.status_code == 503
+    assert answer.json["down"] == ["ari"]
+    assert answer.json["checks"]["ari"]["detail"].startswith("Asterisk's ARI cannot be reached")
+    assert command.returncode == 1
+    assert "ari: DOWN" in command.stdout and "pbx: error: down: ari" in command.stderr
+    assert not any(secret in answer.get_data(as_text=True) for secret in secrets_of(away))
+
+
+def test_r46_ari_refusing_pbxs_password_is_named(store_settings):
+    wrong = dataclasses.replace(store_settings, ari_password="not-the-installations-password")
+
+    answer = healthz(wrong)
+
+    assert answer.status_code == 503 and answer.json["down"] == ["ari"]
+    assert answer.json["checks"]["ari"]["detail"] == "Asterisk's ARI refuses pbx's credentials"

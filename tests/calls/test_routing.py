@@ -98,3 +98,40 @@ def test_handset_with_no_number_cannot_call_but_emergency_goes_out(world):
         assert world.call_from_handset(free_desk["phone_id"], "999").ok
         outside.wait_invites(1, 10)
     assert outside.invites[0].request_user == "999"
+
+
+def test_r43_a_call_between_occupiers_shows_the_callers_public_number_only(world):
+    """Globex's 201 (Hank Hill) calls Acme's 201 by its public number: Acme's handset must not
+    see "Hank Hill" <201>, which is Acme's own 201 (someone else): the Globex number, no name."""
+    hank = world.number(extension="201", occupier="Globex Corporation")
+    alice = world.number(extension="201", occupier="Acme Ltd")
+    with world.handset_of(alice["handset"]) as alice_desk:
+        assert world.call_from_handset(hank["handset"], alice["number"]).ok  # +44...
+        assert world.call_from_handset(hank["handset"], alice["number"].lstrip("+")).ok  # a DID without '+'
+        alice_desk.wait_invites(2, 10)
+    for invite in alice_desk.invites:
+        assert invite.from_.user == hank["number"], invite.from_
+        assert not invite.from_.display, invite.from_
+        assert invite.pai is None or invite.pai.user == hank["number"]
+
+
+def test_r43_inside_one_occupier_the_caller_stays_extension_and_label(world):
+    alice = world.number(extension="201", occupier="Acme Ltd")
+    bob = world.number(extension="202", occupier="Acme Ltd")
+    with world.handset_of(alice["handset"]) as alice_desk:
+        assert world.call_from_handset(bob["handset"], alice["number"]).ok  # by its public number, too
+        alice_desk.wait_invites(1, 10)
+    assert (alice_desk.invites[0].from_.user, alice_desk.invites[0].from_.display) == ("202", "Bob Baker")
+
+
+def test_r43_r24_a_hidden_caller_crossing_occupiers_stays_anonymous(world):
+    hank = world.number(extension="201", occupier="Globex Corporation")
+    alice = world.number(extension="201", occupier="Acme Ltd")
+    world.set_features(hank["number"], hide_caller_id="on")
+    with world.handset_of(alice["handset"]) as alice_desk:
+        assert world.call_from_handset(hank["handset"], alice["number"]).ok
+        alice_desk.wait_invites(1, 10)
+    invite = alice_desk.invites[0]
+    assert invite.from_.user == "anonymous" and invite.from_.display in (None, "Anonymous"), invite.from_
+    assert invite.pai is None
+    assert "201" not in invite.message.header("from") and "Hank" not in str(invite.message)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from pbx.asterisk.local import LocalAsterisk
+from pbx.credentials import with_credentials
 from pbx.edge.local import LocalEdge
 from pbx.settings import AsteriskPorts, Settings
 
@@ -47,19 +48,22 @@ def settings_for_tests(state_dir: Path) -> Settings:
     }
     address = {name: os.environ.get(f"PBX_TEST_{name.upper()}", default) for name, default in TEST_ADDRESSES.items()}
     instance = os.environ.get("PBX_TEST_INSTANCE", TEST_INSTANCE)
-    return dataclasses.replace(
-        base,
-        state_dir=state_dir,
-        database_url=f"sqlite:///{state_dir / 'pbx.db'}",
-        instance=instance,
-        ports=AsteriskPorts(**ports),
-        edge_hosts=(address["edge_host"],),
-        node_sip_host=address["node_sip_host"],
-        trunk_host=address["carrier_host"],
-        edge_sip_port=edge_ports["edge_sip"],
-        edge_trunk_port=edge_ports["edge_trunk"],
-        # Unix socket paths are short: the edges' folders are not under pytest's tmp.
-        edge_runtime_dir=Path(f"/tmp/pbx-edge-{os.getuid()}"),
+    # The secrets generated into this session's state dir, carried in the settings from here.
+    return with_credentials(
+        dataclasses.replace(
+            base,
+            state_dir=state_dir,
+            database_url=f"sqlite:///{state_dir / 'pbx.db'}",
+            instance=instance,
+            ports=AsteriskPorts(**ports),
+            edge_hosts=(address["edge_host"],),
+            node_sip_host=address["node_sip_host"],
+            trunk_host=address["carrier_host"],
+            edge_sip_port=edge_ports["edge_sip"],
+            edge_trunk_port=edge_ports["edge_trunk"],
+            # Unix socket paths are short: the edges' folders are not under pytest's tmp.
+            edge_runtime_dir=Path(f"/tmp/pbx-edge-{os.getuid()}"),
+        )
     )
 
 

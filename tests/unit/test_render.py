@@ -8,7 +8,6 @@ from sqlalchemy import select
 from pbx.asterisk.live_state import live_state
 from pbx.asterisk.render import render
 from pbx.asterisk.snapshot import load_snapshot
-from pbx.asterisk.sync import parse_database_show
 from pbx.services import assignment, features
 from pbx.services.actor import Actor
 from pbx.services.errors import InvalidInput
@@ -81,18 +80,3 @@ def test_dids_and_extensions_are_astdb_keys_and_the_config_names_no_number(facto
     # 205 is reserved, Initech has no voice services: neither is reachable
     assert "did/442079460205" not in state and "did/441614960100" not in state
     assert "[pbx-national-gb]" in files["extensions_pbx.conf"]
-
-
-def test_parse_database_show():
-    output = (
-        "/pbx/num/1/e164                                  : +442079460100            \n"
-        '/pbx/num/1/label                                 : Al: "x" ; y            \n'
-        "/pbx/num/1/fwd_always                            :                          \n"
-        "/other/key                                       : z\n"
-        "3 results found."
-    )
-    assert parse_database_show(output) == {
-        "num/1/e164": "+442079460100",
-        "num/1/label": 'Al: "x" ; y',
-        "num/1/fwd_always": "",
-    }

@@ -17,8 +17,10 @@ def test_defaults_are_one_machine(tmp_path):
 
     assert settings.asterisk_host == "127.0.0.1"
     assert (settings.ports.sip, settings.ports.ami, settings.ports.http) == (5060, 5038, 8088)
-    assert (settings.ami_user, settings.ami_secret) == ("pbx", "pbx-ami-secret")
-    assert (settings.ari_user, settings.ari_password) == ("pbx", "pbx-ari-secret")
+    # No fixed secret: empty, generated per installation (pbx.credentials, tests/unit/test_credentials.py).
+    assert (settings.ami_user, settings.ami_secret) == ("pbx", "")
+    assert (settings.ari_user, settings.ari_password) == ("pbx", "")
+    assert settings.ami_permit == ()
     assert settings.database_url == f"sqlite:///{tmp_path / 'pbx.db'}"
     assert settings.secret_key == "" and settings.secure_cookies is False
     assert not settings.smtp.enabled and settings.smtp.port == 25

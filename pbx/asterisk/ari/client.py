@@ -21,6 +21,7 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
+from pbx import credentials
 from pbx.asterisk.reconnect import Backoff
 from pbx.settings import Settings
 
@@ -53,7 +54,7 @@ class AriClient:
     def __init__(self, settings: Settings, app: str = APP) -> None:
         self.app = app
         self._host, self._port = settings.asterisk_host, settings.ports.http
-        self._auth = (settings.ari_user, settings.ari_password)
+        self._auth = (settings.ari_user, credentials.ari_password(settings))
         self.http = httpx.AsyncClient(
             base_url=f"http://{self._host}:{self._port}/ari",
             auth=self._auth,
