@@ -42,12 +42,7 @@ def pbx_health(settings: Settings):
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    return [
-        settings.ami_secret,
-        settings.ari_password,
-        settings.database_url,
-        str(settings.state_dir),
-    ]
+    return [settings.ami_secret, settings.ari_password, settings.database_url, str(settings.state_dir)]
 
 
 def test_r46_all_there_answers_healthy(store_settings):
