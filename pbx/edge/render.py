@@ -114,7 +114,7 @@ class EdgeConfig:
     trunk_port: int = 5080
     realm: str = "pbx"
     algorithm: str = "round-robin"
-    ping_interval: int = 5
+    ping_interval: int = 2  # a restarted node waits this long for calls (503 with no other)
     node_timeout_ms: int = 2000
     max_expires: int = 3600
     dialog_timeout: int = 14400

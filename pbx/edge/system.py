@@ -34,7 +34,8 @@ def edge_configs(settings: Settings) -> list[EdgeConfig]:
             sip_port=settings.edge_sip_port,
             trunk_port=settings.edge_trunk_port,
             auth_secret=settings.edge_secret or None,
-            # One machine: a restarted node is seen again within a second.
+            # A restarted node is given calls again within a second (docs/edge.md, Node selection):
+            # one OPTIONS per node per edge per second.
             ping_interval=1,
             gate_nodes=settings.edge_gate_nodes,
         )

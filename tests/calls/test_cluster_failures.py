@@ -11,7 +11,7 @@ started here, and what the cluster does when a part of it fails.
 
 Address plan (beside the suite's 127.0.0.x/127.0.1.1): nodes 127.0.3.1-2, edges
 127.0.3.101-102, the carrier 127.0.3.201; ports PBX_TEST_FAILOVER_PORT_BASE (45000) + 60 (SIP),
-+38 (AMI), +3088 (HTTP), +98 (carrier), +160/+180 (edges), +3000 (web); RTP 46000-47999.
++38 (AMI), +3088 (HTTP), +98 (carrier), +160/+180 (edges), +3000 (web); RTP +1000..+2999.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def system(tmp_path_factory):
         "PBX_EDGE_TRUNK_PORT": str(BASE + 180),
         "PBX_EDGE_RUNTIME_DIR": f"/tmp/pbx-failover-{os.getuid()}",
         "PBX_WEB_PORT": str(BASE + 3000),
-        "PBX_RTP_PORTS": "46000-47999",
+        "PBX_RTP_PORTS": f"{BASE + 1000}-{BASE + 2999}",
     }
     up = _pbx(env, "up", "--nodes", "2")
     try:

@@ -1,13 +1,21 @@
 """Issue 9, "Voicemail is shared", on two real Asterisks with one PostgreSQL store.
 
-A message left through node 1 (a real call with audio) is in the store's `voicemessages`
-and counted by node 2; its email is sent exactly once with both nodes' mailers running;
-a newly activated number has its mailbox on every node with no `voicemail reload`.
-Ports: node i uses PBX_TEST_VM_PORT_BASE + 100*i + 60/38/88/98 on 127.0.0.1.
+A message left through node 1 (a real call with audio, from the carrier through the edge) is in
+the store's `voicemessages` and counted by node 2; its email is sent exactly once with both
+nodes' mailers running; a newly activated number has its mailbox on every node with no
+`voicemail reload`, and a message left in it through node 2 is counted by node 1.
+
+The system is `pbx up --nodes 2`'s, in process: two nodes on their own addresses (same ports,
+pbx.cluster), one Kamailio edge in front (the carrier sends to its trunk port from its own
+address), each node's agent. Which node takes a call is steered at the edge (the other node
+disabled in its dispatcher) and checked in the nodes' logs.
+Addresses: PBX_TEST_VM_NET (127.0.6) .1/.2 (nodes), .101 (edge), .201 (carrier); ports
+PBX_TEST_VM_PORT_BASE (41000) + 60/38/88/98 (each node), +160/+180 (edge), RTP +500..+999.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import os
@@ -15,15 +23,19 @@ import shutil
 import time
 import wave
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
-from pbx import demo
+from pbx import cluster, demo
 from pbx.asterisk.ami import Ami
 from pbx.asterisk.local import LocalAsterisk
+from pbx.asterisk.start import start_local_asterisk
 from pbx.asterisk.voicemail_mail import VoicemailMailer
+from pbx.edge.local import LocalEdge
+from pbx.edge.system import edges_down, edges_up, wait_linked
 from pbx.services import features, operator
 from pbx.services.actor import Actor
 from pbx.settings import AsteriskPorts, Settings, SmtpSettings
@@ -34,26 +46,32 @@ from tests.calls.ari_fixtures import InThread
 from tests.calls.voice import leave_message
 from tests.cluster import Agent, AmiReader, wait_until
 from tests.postgres_server import PostgresServer
+from tests.sip import sipp
 from tests.sip.instance import settings_for_tests
 from tests.world import OUTSIDE_CALLER
 
 pytestmark = pytest.mark.asterisk
 PORT_BASE = int(os.environ.get("PBX_TEST_VM_PORT_BASE", "41000"))
+NET = os.environ.get("PBX_TEST_VM_NET", "127.0.6")
 SYNC_TIMEOUT_S = 60
 MAIL_TIMEOUT_S = 30
 
 
-def vm_node_settings(base: Settings, index: int, url: str, state_dir: Path) -> Settings:
-    first = PORT_BASE + 100 * index
-    directory = state_dir / f"node-{index}"
-    directory.mkdir(parents=True, exist_ok=True)
+def vm_cluster(base: Settings, url: str, state_dir: Path) -> Settings:
+    """Two nodes and one edge on NET, as pbx.cluster.plan lays them out (node-i: .for_node)."""
     return dataclasses.replace(
         base,
-        state_dir=directory,
+        state_dir=state_dir,
         database_url=url,
-        instance=f"{base.instance}-{index}",
-        node_name=f"node-{index}",
-        ports=AsteriskPorts(sip=first + 60, ami=first + 38, http=first + 88, trunk_outbound=first + 98),
+        instance=f"{base.instance}-vm",
+        nodes=(f"{NET}.1", f"{NET}.2"),
+        node_sip_host=f"{NET}.1",
+        edge_hosts=(f"{NET}.101",),
+        trunk_host=f"{NET}.201",
+        ports=AsteriskPorts(sip=PORT_BASE + 60, ami=PORT_BASE + 38, http=PORT_BASE + 88, trunk_outbound=PORT_BASE + 98),
+        edge_sip_port=PORT_BASE + 160,
+        edge_trunk_port=PORT_BASE + 180,
+        rtp_ports=(PORT_BASE + 500, PORT_BASE + 999),
     )
 
 
@@ -74,23 +92,62 @@ def store_url():
     server.stop()
 
 
+@dataclasses.dataclass
+class VoicemailCluster:
+    plan: Settings
+    settings: list[Settings]  # each node's
+    locals_: list[LocalAsterisk]
+    agents: list[Agent]
+    edge: LocalEdge
+
+    @contextlib.contextmanager
+    def through(self, index: int) -> Iterator[None]:
+        """Calls from the carrier go to node `index` (0-based): the other is disabled at the edge.
+        Checks that node `index`, and only it, ran VoiceMail meanwhile."""
+        others = [s for i, s in enumerate(self.settings) if i != index]
+        marks = [_log_size(local) for local in self.locals_]
+        for other in others:
+            self.edge.set_node_state(other.node_sip_host, False, other.ports.sip)
+        try:
+            yield
+        finally:
+            for other in others:
+                self.edge.set_node_state(other.node_sip_host, True, other.ports.sip)
+        ran = [_log_since(local, mark).count("VoiceMail(") > 0 for local, mark in zip(self.locals_, marks, strict=True)]
+        assert ran == [i == index for i in range(len(self.locals_))], ran
+
+
+def _log_size(local: LocalAsterisk) -> int:
+    return local.log_path.stat().st_size if local.log_path.exists() else 0
+
+
+def _log_since(local: LocalAsterisk, mark: int) -> str:
+    with open(local.log_path, "rb") as log:
+        log.seek(mark)
+        return log.read().decode(errors="replace")
+
+
 @pytest.fixture(scope="module")
 def nodes(store_url, tmp_path_factory):
-    """Two Asterisks on the PostgreSQL store, each with its agent (controller) in service."""
+    """Two Asterisks on the PostgreSQL store behind one edge, each with its agent in service."""
     state = tmp_path_factory.mktemp("vm-cluster")
-    base = settings_for_tests(state)
-    settings = [vm_node_settings(base, i, store_url, state) for i in (1, 2)]
+    sipp.set_work_root(tmp_path_factory.mktemp("vm-cluster-sipp"))
+    plan = vm_cluster(settings_for_tests(state), store_url, state)
+    settings = cluster.nodes_of(plan)
+    engine = make_engine(store_url)
+    factory = make_session_factory(engine)
     locals_: list[LocalAsterisk] = []
     agents: list[Agent] = []
     try:
+        edges_down(plan)
         for s in settings:
             local = LocalAsterisk(s)
             local.down()
             for sub in ("lib", "spool"):
                 shutil.rmtree(local.instance_dir / sub, ignore_errors=True)
             shutil.rmtree(local.spool_dir, ignore_errors=True)  # the nodes' shared spool (temp files only)
-            locals_.append(local)
-            local.up()
+            locals_.append(start_local_asterisk(s, factory))
+        (edge,) = edges_up(plan)
         agents = [Agent(s) for s in settings]
         for agent in agents:
             agent.start()
@@ -99,12 +156,17 @@ def nodes(store_url, tmp_path_factory):
             SYNC_TIMEOUT_S,
             "both nodes in service",
         )
-        yield settings, locals_, agents
+        for s, local in zip(settings, locals_, strict=True):
+            wait_linked(s, local)
+        yield VoicemailCluster(plan, settings, locals_, agents, edge)
     finally:
+        sipp.kill_all()
         for agent in agents:
             agent.close()
+        edges_down(plan)
         for local in locals_:
             local.down()
+        engine.dispose()
 
 
 @pytest.fixture
@@ -117,7 +179,7 @@ def store(store_url):
 @pytest.fixture
 def mailers(nodes, store, smtp_sink):
     """Both nodes' voicemail mailers, sending to the sink."""
-    settings, _, _ = nodes
+    settings = nodes.settings
     smtp = SmtpSettings(host="127.0.0.1", port=smtp_sink.port, sender="voicemail@pbx.example")
     running = [
         InThread(lambda s=s: VoicemailMailer(dataclasses.replace(s, smtp=smtp), store)).start() for s in settings
@@ -149,12 +211,14 @@ def mailbox_count(settings: Settings, box: str) -> tuple[int, int]:
 
 
 def test_a_message_left_through_node_1_is_heard_through_node_2_and_mailed_once(nodes, store, smtp_sink, mailers):
-    settings, locals_, _ = nodes
+    settings, locals_ = nodes.settings, nodes.locals_
     box_id = number_id(store, "+442079460204")
     with transaction(store) as session:
         features.update_features(session, Actor.system("test"), box_id, {"voicemail_email": "front.desk@acme.example"})
 
-    assert leave_message(settings[0], "+442079460204", OUTSIDE_CALLER, tone_s=3).ok
+    with nodes.through(0):
+        result = leave_message(settings[0], "+442079460204", OUTSIDE_CALLER, tone_s=3)
+        assert result.ok, result
 
     # The message and its audio are in the store's table, not only in node 1's spool.
     with transaction(store) as session:
@@ -193,7 +257,7 @@ def test_a_message_left_through_node_1_is_heard_through_node_2_and_mailed_once(n
 
 
 def test_a_new_number_has_its_mailbox_on_every_node_with_no_voicemail_reload(nodes, store, monkeypatch):
-    settings, locals_, agents = nodes
+    settings, locals_, agents = nodes.settings, nodes.locals_, nodes.agents
     commands: Counter[str] = Counter()
     original = Ami.command
 
@@ -224,5 +288,7 @@ def test_a_new_number_has_its_mailbox_on_every_node_with_no_voicemail_reload(nod
     )
     print(f"new mailbox visible on both nodes after {elapsed * 1000:.0f} ms")
     # And a message can be left in it, through node 2.
-    assert leave_message(settings[1], "+442079460205", OUTSIDE_CALLER, tone_s=2).ok
+    with nodes.through(1):
+        result = leave_message(settings[1], "+442079460205", OUTSIDE_CALLER, tone_s=2)
+        assert result.ok, result
     assert mailbox_count(settings[0], f"n{new_id}") == (1, 0)

@@ -14,6 +14,7 @@ from pathlib import Path
 from pbx.asterisk.local import LocalAsterisk
 from pbx.credentials import with_credentials
 from pbx.edge.local import LocalEdge
+from pbx.edge.system import wait_linked
 from pbx.settings import AsteriskPorts, Settings
 
 TEST_INSTANCE = "test"
@@ -24,6 +25,7 @@ TEST_PORTS = {"sip": 15060, "ami": 15038, "http": 18088, "trunk_outbound": 15098
 TEST_ADDRESSES = {"edge_host": "127.0.0.1", "node_sip_host": "127.0.1.1", "carrier_host": "127.0.0.3"}
 TEST_EDGE_PORTS = {"edge_sip": 15160, "edge_trunk": 15180}
 HANGUP_WAIT_S = 5.0
+RELINK_TIMEOUT_S = 10.0
 EDGE_DRAIN_S = 10.0  # the edge's tm timer (3 s) for a BYE/CANCEL nobody answers, with margin
 _RELOADS = (  # (file name pattern, CLI reload command)
     (re.compile(r"^pjsip.*\.conf$"), "module reload res_pjsip.so"),
@@ -98,6 +100,16 @@ class AsteriskUnderTest:
 
     def command(self, cli_cmd: str) -> str:
         return self.local.command(cli_cmd)
+
+    def restart(self, relink_timeout: float = RELINK_TIMEOUT_S) -> float:
+        """Stop and start Asterisk, then wait (bounded) until the edges probe it up again and it
+        reaches them, as a handset's next call needs; returns the seconds that took after boot.
+        Until then the edge answers a call with 503 (it has no node): ping_interval, 1 s here."""
+        self.local.down()
+        self.local.up()
+        booted = time.monotonic()
+        wait_linked(self.settings, self.local, timeout=relink_timeout)
+        return time.monotonic() - booted
 
     def log_mark(self) -> int:
         """A position in the messages log; see problems_since."""
