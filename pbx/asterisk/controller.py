@@ -279,14 +279,11 @@ class Controller:
             batch = outbox.next_batch(session, cursor, outbox.BATCH if self.in_service else outbox.CATCHUP_BATCH)
             if not batch:
                 return False
-            files = render(load_snapshot(session), self.settings) if batch.structure else None
             keys, gone = outbox.wanted_keys(session, batch)
         keys, line_breaks = sync.split_sendable(keys)
         errors = _line_break_errors(line_breaks)
         refused = ""
         try:
-            if files is not None:
-                await sync.apply_files(ami, self.etc_dir, files)
             before = await _label_state(ami, keys)
             stale = await routing.stale_routes(ami, batch.number_ids, keys)  # DIDs/extensions dropped
             await sync.put_keys(ami, keys)
@@ -294,6 +291,13 @@ class Controller:
                 await ami.db_deltree(FAMILY, tree)  # an absent tree counts as deleted
             await routing.delete_routes(ami, stale)
             await push_labels(ami, label_changes(before, keys), self.settings)  # R15: after the keys are live
+            if batch.structure:
+                # After the keys: a new number is callable as soon as its AstDB keys are in (routing
+                # needs no file); only the rendered files (the mailboxes, on SQLite) follow, from a
+                # snapshot read now, so rendering the whole store never delays the call path.
+                with transaction(self.factory) as session:
+                    files = render(load_snapshot(session), self.settings)
+                await sync.apply_files(ami, self.etc_dir, files)
         except AmiError as error:
             if not ami.connected:
                 raise  # not a refusal: the cursor stays and the reconnect applies the rows again

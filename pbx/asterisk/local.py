@@ -42,9 +42,11 @@ SHARED_SPOOL = "shared-spool"  # beside the instance dirs: see LocalAsterisk._sh
 CONFIG_LINK = "config"
 # What pbx sends and hears over AMI, and nothing wider (docs/security.md §1): `system` for
 # AstDB (DBPut/DBGet/DBGetTree/DBDel/DBDelTree), PJSIPNotify and Reload, and the
-# FullyBooted event; `call` for MessageWaiting (the voicemail mailer). Never `command`
-# (CLI commands: the local CLI uses Asterisk's control socket, not AMI) nor `config`.
-AMI_READ, AMI_WRITE = "system,call", "system"
+# FullyBooted event; `call` for MessageWaiting (the voicemail mailer); `reporting` for
+# read-only status (MailboxCount: a box's messages, for the message lamp and the tests), never
+# the `call` write class (Hangup, Redirect). Never `command` (CLI commands: the local CLI uses
+# Asterisk's control socket, not AMI) nor `config`.
+AMI_READ, AMI_WRITE = "system,call", "system,reporting"
 RUN_AS = "asterisk"  # the unprivileged user (and group) Asterisk runs as, inside its chroot
 SECRET_FILE_MODE = 0o640  # config files holding a secret: root, and Asterisk's group
 

@@ -198,8 +198,11 @@ def number_id(factory, e164: str) -> int:
 
 
 def mailbox_count(settings: Settings, box: str) -> tuple[int, int]:
+    """(new, old) messages of `box` as this node sees them (AMI MailboxCount: it reads, never writes;
+    the console's `voicemail show mailbox` gives each message a new msg_id in the store)."""
+
     async def count(ami: Ami) -> tuple[int, int]:
-        (reply,) = [r for r in [await ami.action("MailboxCount", Mailbox=f"{box}@pbx")]]
+        reply = await ami.action("MailboxCount", Mailbox=f"{box}@pbx")
         first = reply[0] if isinstance(reply, list) else reply
         return int(first.get("NewMessages", -1)), int(first.get("OldMessages", -1))
 
