@@ -188,5 +188,7 @@ class System:
             self.postgres.stop()
         if not self.keep:
             shutil.rmtree(self.work, ignore_errors=True)
+            if self.edges:
+                shutil.rmtree(self.settings.edge_dir, ignore_errors=True)
         else:
             print(f"kept {self.work}")

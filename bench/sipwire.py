@@ -199,7 +199,8 @@ class Ringer(threading.Thread):
                     self.invites.append((arrived, user))
                     self._tags[call_id] = _tag()
                     self._pending[call_id] = message
-                self.endpoint.send(reply(message, 180, "Ringing", self._tags[call_id], contact), source)
+                routes = [("Record-Route", route) for route in message.all("record-route")]
+                self.endpoint.send(reply(message, 180, "Ringing", self._tags[call_id], routes + contact), source)
             elif message.method == "CANCEL":
                 self.endpoint.send(reply(message, 200, "OK", self._tags.get(call_id)), source)
                 invite = self._pending.pop(call_id, None)

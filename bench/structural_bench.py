@@ -175,7 +175,7 @@ def main() -> int:
         print(f"    answers the caller saw: {dict(sorted(seen.items()))}  (180: rang the handset)")
         print(
             f"(n) {numbers.line()}  [goal p99 < {GOAL_S:.0f} s: {verdict(numbers)}; "
-            f"before ~{OLD_NUMBER_S:.0f} s: x{OLD_NUMBER_S * 1000 / numbers.percentile(99):.0f} at p99]"
+            f"before ~{OLD_NUMBER_S:.0f} s: x{OLD_NUMBER_S * 1000 / numbers.percentile(99):.1f} at p99]"
         )
         print(f"    where a structure batch spends its time: {where_the_time_goes(system)}")
         print(f"(h) new handset -> its REGISTER through the edge answered 200, {samples} samples")
