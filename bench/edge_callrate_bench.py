@@ -112,9 +112,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--numbers", type=int, default=10_000, help="numbers in the store (<= 10,000)")
     parser.add_argument("--rounds", type=int, default=3, help="rate searches per path (interleaved)")
+    parser.add_argument(
+        "--node-timeout-ms", type=int, default=0, help="the edge's node_timeout_ms (0: EdgeConfig's default)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the state dir")
     args = parser.parse_args()
-    system = System(INSTANCE, "sqlite", args.keep)
+    overrides = {"node_timeout_ms": args.node_timeout_ms} if args.node_timeout_ms else {}
+    system = System(INSTANCE, "sqlite", args.keep, overrides)
+    print(f"edge overrides: {system.edge_overrides}")
     handsets: list[callrate.Handset] = []
     try:
         system.start(min(args.numbers, 10_000))

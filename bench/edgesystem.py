@@ -100,11 +100,12 @@ class AgentProcess:
 class System:
     """Store, node, edge, agent; `stop()` stops all that was started (also after a failure)."""
 
-    def __init__(self, instance: str, store: str = "sqlite", keep: bool = False):
+    def __init__(self, instance: str, store: str = "sqlite", keep: bool = False, edge_overrides: dict | None = None):
         self.work = Path(f"/tmp/pbx-{instance}-work")
         shutil.rmtree(self.work, ignore_errors=True)
         self.work.mkdir(parents=True)
         self.keep = keep
+        self.edge_overrides = {**BENCH_LIMITS, **(edge_overrides or {})}
         self.postgres = PostgresServer() if store == "postgresql" else None
         self.instance, self.store = instance, store
         self.local: LocalAsterisk | None = None
@@ -130,7 +131,7 @@ class System:
             shutil.rmtree(local.instance_dir / state, ignore_errors=True)
         started = time.monotonic()
         self.local = start_local_asterisk(settings, self.factory)
-        self.edges = [LocalEdge(dataclasses.replace(c, **BENCH_LIMITS)) for c in edge_configs(settings)]
+        self.edges = [LocalEdge(dataclasses.replace(c, **self.edge_overrides)) for c in edge_configs(settings)]
         for edge in self.edges:
             edge.down()
             edge.up()
