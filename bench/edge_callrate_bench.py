@@ -37,6 +37,7 @@ from edgesystem import CARRIER, DIRECT_CALLER, DIRECT_HANDSET, EDGE, EDGE_SIP, E
 
 from pbx import demo
 from pbx.asterisk.local import LocalAsterisk
+from pbx.edge import local as edge_local
 
 INSTANCE = "bench-callrate"
 NUMBER, HANDSET = "+442079460201", "desk-os-1"  # the demo's Alice, logged in to desk-os-1
@@ -115,8 +116,12 @@ def main() -> int:
     parser.add_argument(
         "--node-timeout-ms", type=int, default=0, help="the edge's node_timeout_ms (0: EdgeConfig's default)"
     )
+    parser.add_argument("--edge-shm-mb", type=int, default=0, help="Kamailio's shared memory (0: pbx.edge.local's)")
     parser.add_argument("--keep", action="store_true", help="keep the state dir")
     args = parser.parse_args()
+    if args.edge_shm_mb:
+        edge_local.SHM_MB = args.edge_shm_mb  # read by LocalEdge when it builds kamailio's argv
+    print(f"edge shared memory: {edge_local.SHM_MB} MB")
     overrides = {"node_timeout_ms": args.node_timeout_ms} if args.node_timeout_ms else {}
     system = System(INSTANCE, "sqlite", args.keep, overrides)
     print(f"edge overrides: {system.edge_overrides}")
