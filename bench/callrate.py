@@ -1,9 +1,10 @@
-"""(b) The highest call rate with no failed call: trunk caller -> number -> handset answering.
+"""The highest call rate with no failed call: a caller -> a number -> a handset answering.
 
-sipp plays both ends on 127.0.0.1: a registered handset that answers every call, and
-a trunk caller placing calls at `-r` calls per second, `-m` calls in all, each held a
-moment and hung up. The rate steps up until a call fails, then bisects. No message
-traces: at these rates the trace, not Asterisk, would be what is measured.
+sipp plays both ends on loopback: a handset that answers every call, and a caller placing
+calls at `-r` calls per second, `-m` calls in all, each held a moment and hung up. A
+`CallPath` says where the caller sends (the edge's trunk port, or straight to a node), from
+which address, and what it dials. The rate steps up until a call fails, then bisects. No
+message traces: at these rates the trace, not Asterisk, would be what is measured.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import socket
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sipwire
+
 from pbx.asterisk.local import LocalAsterisk
-from pbx.settings import Settings
 
 SIPP = "/usr/bin/sipp"
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -32,6 +35,17 @@ START_RATE, MAX_RATE, RAMP = 100, 1500, 1.25
 BISECT_STEPS = 3
 DRAIN_TIMEOUT_S = 15
 CPU_RATE, CPU_REPEATS = 150, 3  # the CPU-per-call measure: a steady rate, interleaved runs
+
+
+@dataclass(frozen=True)
+class CallPath:
+    """Where a caller sends its INVITEs (host:port), from which address, to which number."""
+
+    name: str
+    dest: str
+    caller_ip: str
+    target: str
+    header: str = "Subject: bench"  # one extra header line (the scenario's @@TRUNK_HEADER@@)
 
 
 @dataclass
@@ -57,15 +71,15 @@ class RateSearch:
         return max((s.rate for s in self.steps if s.ok), default=0)
 
 
-def free_ports(count: int, avoid: int = 0) -> int:
-    """The first even port p with p..p+count-1 free for UDP on 127.0.0.1 (and not `avoid`)."""
+def free_ports(count: int, avoid: int = 0, ip: str = "127.0.0.1") -> int:
+    """The first even port p with p..p+count-1 free for UDP on `ip` (and not `avoid`)."""
     for port in range(PORT_RANGE[0], PORT_RANGE[1], 2):
         if port <= avoid < port + count:
             continue
         try:
             for candidate in range(port, port + count):
                 with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-                    sock.bind(("127.0.0.1", candidate))
+                    sock.bind((ip, candidate))
         except OSError:
             continue
         return port
@@ -84,20 +98,22 @@ def _scenario(name: str, work: Path, values: dict[str, str]) -> Path:
 class Sipp:
     """One sipp process, bounded in time (its own -timeout and ours), output in work/."""
 
-    def __init__(self, name: str, work: Path, args: list[str], timeout_s: float, port: int | None = None):
+    def __init__(
+        self, name: str, work: Path, args: list[str], timeout_s: float, port: int | None = None, ip: str = "127.0.0.1"
+    ):
         self.name, self.work, self.timeout_s = name, work, timeout_s
         self.screen = work / f"{name}.screen.log"
-        self.port = port or free_ports(2)
-        media = free_ports(4, avoid=self.port) if port else self.port + 2
+        self.port = port or free_ports(2, ip=ip)
+        media = free_ports(4, avoid=self.port, ip=ip) if port else self.port + 2
         self.argv = [
             SIPP,
             *args,
             "-t",
             "u1",
             "-i",
-            "127.0.0.1",
+            ip,
             "-mi",
-            "127.0.0.1",
+            ip,
             "-bind_local",
             "-p",
             str(self.port),
@@ -155,75 +171,56 @@ class Sipp:
 
 
 class Handset:
-    """The number's handset: REGISTERs from its port, then answers every call there."""
+    """A handset that answers every call: REGISTERs at `registrar` (an edge's SIP port) from
+    its own port on `ip` (bench/sipwire.py, digest auth), then a sipp UAS answers there."""
 
-    def __init__(self, settings: Settings, phone_id: str, password: str, work: Path):
-        self.settings, self.phone_id, self.password, self.work = settings, phone_id, password, work
+    def __init__(self, registrar: tuple[str, int], ip: str, phone_id: str, password: str, work: Path):
+        self.registrar, self.ip, self.phone_id, self.password, self.work = registrar, ip, phone_id, password, work
         self.uas: Sipp | None = None
 
     def start(self, timeout_s: float) -> None:
-        register = _scenario("register.xml", self.work, {})
-        port = free_ports(6)
-        reg = subprocess.run(
-            [
-                SIPP,
-                f"127.0.0.1:{self.settings.ports.sip}",
-                "-sf",
-                str(register),
-                "-s",
-                self.phone_id,
-                "-au",
-                self.phone_id,
-                "-ap",
-                self.password,
-                "-m",
-                "1",
-                "-t",
-                "u1",
-                "-i",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-bind_local",
-                "-nostdin",
-                "-timeout",
-                "10s",
-                "-timeout_error",
-            ],
-            cwd=self.work,
-            capture_output=True,
-            timeout=20,
-            stdin=subprocess.DEVNULL,
-        )
-        if reg.returncode != 0:
-            raise RuntimeError(f"{self.phone_id} could not register (sipp {reg.returncode})")
-        # The UAS listens on the port the handset registered from: its contact.
+        port = free_ports(6, ip=self.ip)
+        endpoint = sipwire.Endpoint(self.ip, port)
+        try:
+            status = sipwire.register(endpoint, self.registrar, self.phone_id, self.password)
+        finally:
+            endpoint.close()
+        if status != 200:
+            raise RuntimeError(f"{self.phone_id} could not register (answer {status})")
+        self.serve(port, timeout_s)
+
+    def serve(self, port: int, timeout_s: float) -> None:
+        """Answer every call at ip:port (the contact)."""
         self.uas = Sipp(
-            "handset", self.work, ["-sf", str(_scenario("uas_answer.xml", self.work, {}))], timeout_s, port=port
+            f"handset-{self.phone_id}",
+            self.work,
+            ["-sf", str(_scenario("uas_answer.xml", self.work, {}))],
+            timeout_s,
+            port=port,
+            ip=self.ip,
         )
         time.sleep(0.3)  # bound before the first INVITE
         if self.uas.proc.poll() is not None:
-            raise RuntimeError("the handset's sipp UAS did not start; see handset.stderr.log")
+            raise RuntimeError(f"the handset's sipp UAS did not start; see handset-{self.phone_id}.stderr.log")
 
     def stop(self) -> None:
         if self.uas is not None:
             self.uas.stop()
 
 
-def run_step(settings: Settings, target: str, rate: int, work: Path) -> Step:
+def run_step(path: CallPath, rate: int, work: Path) -> Step:
     calls = min(rate * STEP_S, MAX_CALLS_PER_STEP)
-    header = f"{settings.trunk_header}: {settings.trunk_secret}"
-    scenario = _scenario("uac_trunk.xml", work, {"TRUNK_HEADER": header, "HOLD_MS": str(HOLD_MS)})
+    scenario = _scenario("uac_trunk.xml", work, {"TRUNK_HEADER": path.header, "HOLD_MS": str(HOLD_MS)})
     limit = max(50, rate * (HOLD_MS // 1000 + 2) * 2)  # concurrent calls allowed: never the bound
     caller = Sipp(
-        f"caller-{target.lstrip('+')}-{rate}",
+        f"caller-{path.name}-{rate}",
         work,
         [
-            f"127.0.0.1:{settings.ports.sip}",
+            path.dest,
             "-sf",
             str(scenario),
             "-s",
-            target,
+            path.target,
             "-r",
             str(rate),
             "-m",
@@ -235,6 +232,7 @@ def run_step(settings: Settings, target: str, rate: int, work: Path) -> Step:
             "-timeout_error",
         ],
         timeout_s=calls / rate + HOLD_MS / 1000 + 30,
+        ip=path.caller_ip,
     )
     code = caller.wait()
     successful, failed = caller.counts()
@@ -254,17 +252,17 @@ def _drain(local: LocalAsterisk) -> None:
 
 
 def find_max_rate(
-    settings: Settings, local: LocalAsterisk, target: str, work: Path, start: int = START_RATE, report=print
+    path: CallPath, local: LocalAsterisk, work: Path, start: int = START_RATE, report=print, drain=None
 ) -> RateSearch:
     """Ramp up from `start` by RAMP until a call fails (or MAX_RATE), then bisect BISECT_STEPS times."""
-    search = RateSearch(target)
+    search = RateSearch(path.name)
     rate, low, high = start, 0, None
 
     def step(at: int) -> bool:
-        result = run_step(settings, target, at, work)
+        result = run_step(path, at, work)
         search.steps.append(result)
-        report(f"    {target:>16} {at:5d} calls/s: {result.successful}/{result.calls} ok, {result.failed} failed")
-        _drain(local)
+        report(f"    {path.name:>16} {at:5d} calls/s: {result.successful}/{result.calls} ok, {result.failed} failed")
+        (drain or _drain)(local)
         return result.ok
 
     while rate <= MAX_RATE:
@@ -287,29 +285,36 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def cpu_per_call(
-    settings: Settings,
+    paths: list[CallPath],
     local: LocalAsterisk,
-    targets: list[str],
     work: Path,
+    processes: dict[str, Callable[[], list[int]]],
     rate: int = CPU_RATE,
     repeats: int = CPU_REPEATS,
     report=print,
-) -> dict[str, float]:
-    """Asterisk's CPU milliseconds per call for each target, at a rate well below the edge:
-    the steadiest measure of what the dialplan costs (the median of `repeats` interleaved
-    runs; a run with a failed call does not count)."""
-    pid = local.status()["pid"]
-    samples: dict[str, list[float]] = {target: [] for target in targets}
+    drain=None,
+) -> dict[str, dict[str, float]]:
+    """CPU milliseconds per call of each group of `processes` (e.g. "asterisk": [its pid],
+    "edge": Kamailio's), for each path, at a rate well below the edge: the steadiest measure
+    of what a path costs (the median of `repeats` interleaved runs; a run with a failed call
+    does not count). Returns {path name: {group: ms per call}}."""
+    samples: dict[str, dict[str, list[float]]] = {p.name: {g: [] for g in processes} for p in paths}
     for _ in range(repeats):
-        for target in targets:
-            before = _cpu_seconds(pid)
-            step = run_step(settings, target, rate, work)
-            used = _cpu_seconds(pid) - before
-            _drain(local)
+        for path in paths:
+            pids = {group: find() for group, find in processes.items()}
+            before = {group: sum(_cpu_seconds(pid) for pid in found) for group, found in pids.items()}
+            step = run_step(path, rate, work)
+            used = {group: sum(_cpu_seconds(pid) for pid in found) - before[group] for group, found in pids.items()}
+            (drain or _drain)(local)
+            per_call = {group: seconds / max(step.successful, 1) * 1000 for group, seconds in used.items()}
             if step.ok:
-                samples[target].append(used / step.successful * 1000)
+                for group, value in per_call.items():
+                    samples[path.name][group].append(value)
+            shown = ", ".join(f"{group} {value:.3f}" for group, value in per_call.items())
             report(
-                f"    {target:>16} {rate:5d} calls/s: {step.successful}/{step.calls} ok, "
-                f"Asterisk CPU {used / max(step.successful, 1) * 1000:.3f} ms per call"
+                f"    {path.name:>16} {rate:5d} calls/s: {step.successful}/{step.calls} ok, CPU ms per call: {shown}"
             )
-    return {target: statistics.median(values) if values else float("nan") for target, values in samples.items()}
+    return {
+        name: {group: statistics.median(values) if values else float("nan") for group, values in groups.items()}
+        for name, groups in samples.items()
+    }

@@ -19,7 +19,6 @@ import dataclasses
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bigstore
-import callrate
 import latency
 
 from pbx import demo
@@ -118,39 +116,10 @@ def wait_applied(factory, controller: ControllerProcess, timeout: float = SYNC_T
 
 
 def call_rates(settings: Settings, local: LocalAsterisk, work: Path, rounds: int) -> str:
-    """Both dialplans, same trunk, same handset, same Dial: Asterisk's CPU per call at a steady
-    rate, then the best rate with no failed call over `rounds` interleaved searches (the second
-    starts near the first's edge), so drift and noise of this shared machine hit both alike."""
-    demo_handset = next(h for h in demo.HANDSETS if h[0] == HANDSET)
-    handset = callrate.Handset(settings, demo_handset[0], demo.sip_password(HANDSET), work)
-    handset.start(timeout_s=3600)
-    # No feature lookup: one priority in the trunk's own context. `I` as in pbx-number: no
-    # connected-line re-INVITE on either side.
-    local.command(f"dialplan add extension {MINIMAL},1,Dial(PJSIP/{HANDSET},18,I) into pbx-from-trunk replace")
-    found: dict[str, list[int]] = {MINIMAL: [], NUMBER: []}
-    try:
-        print(f"  Asterisk CPU per call at {callrate.CPU_RATE} calls/s (median of {callrate.CPU_REPEATS}, interleaved)")
-        cost = callrate.cpu_per_call(settings, local, [MINIMAL, NUMBER], work)
-        for round_ in range(rounds):
-            for target, what in (
-                (MINIMAL, "minimal dialplan, Dial(PJSIP/handset,18,I)"),
-                (NUMBER, "generated dialplan, pbx-number reading the number's features"),
-            ):
-                print(f"  round {round_ + 1}: {what}")
-                start = int(found[target][-1] * 0.8) if found[target] else callrate.START_RATE
-                found[target].append(callrate.find_max_rate(settings, local, target, work, start=start).best)
-    finally:
-        handset.stop()
-        local.command(f"dialplan remove extension {MINIMAL}@pbx-from-trunk")
-    # The median of the rounds: one lucky or unlucky step on a shared machine moves it least.
-    best = {target: int(statistics.median(values)) for target, values in found.items()}
-    rate_ratio = best[NUMBER] / best[MINIMAL] if best[MINIMAL] else 0.0
-    return (
-        f"highest rate with no failed call (median of {rounds}): minimal {best[MINIMAL]} {found[MINIMAL]}, "
-        f"generated {best[NUMBER]} {found[NUMBER]} calls/s, ratio {rate_ratio:.2f}; "
-        f"Asterisk CPU per call: minimal {cost[MINIMAL]:.3f} ms, generated {cost[NUMBER]:.3f} ms, "
-        f"ratio {cost[MINIMAL] / cost[NUMBER]:.2f}"
-    )
+    """Gone with the SIP edge: this compared two dialplans with the trunk and the handset
+    talking to Asterisk itself, which a node no longer accepts (only an edge is an endpoint).
+    bench/edge_callrate_bench.py measures call rates now, through the edge."""
+    raise SystemExit("(b)/(c2) need the pre-edge node; use bench/edge_callrate_bench.py, or --rounds 0")
 
 
 def big_store_latency(
@@ -174,7 +143,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=300, help="feature changes per latency run (<= 2000)")
     parser.add_argument("--numbers", type=int, default=10_000, help="store size for (c) (<= 10000; 0 skips (c))")
-    parser.add_argument("--rounds", type=int, default=3, help="call-rate search rounds for (b) (0 skips calls)")
+    parser.add_argument("--rounds", type=int, default=0, help="(b) is gone with the edge: see edge_callrate_bench.py")
     parser.add_argument("--keep", action="store_true", help="keep the state dir afterwards")
     args = parser.parse_args()
     changes = max(10, min(args.changes, 2000))

@@ -1,0 +1,184 @@
+"""Benchmark of issue 9: call rate through the edge vs straight to one Asterisk, same run.
+
+One edge + one node + its agent, as `pbx up` runs them (bench/edgesystem.py), a store of N
+numbers, and two paths on the same Asterisk, interleaved:
+- *edge*: the carrier (127.0.4.201) -> the edge's trunk port -> the node (`pbx-from-edge`,
+  `did/<digits>` and the number's features from AstDB, `pbx-ring`) -> the edge -> the handset
+  (sipp, registered at the edge from 127.0.4.51, answers at once): the production path;
+- *direct*: a caller (127.0.4.202) straight to the node's SIP port, identified there by a
+  static endpoint, one priority `Dial(PJSIP/bench-direct-handset,18,I)` to a static endpoint
+  whose contact is a sipp UAS on 127.0.4.52: what one Asterisk with its own handsets does at
+  the least (the old design also read the features; this baseline does not).
+Each call is held 1 s and hung up by the caller. Figures: the highest rate (sipp -r, 5 s of calls
+a step, x1.25 from 100/s, then 3 bisections) with no failed call, median of the rounds; Asterisk's
+CPU per call (/proc/<pid>/stat, user+system) at a steady 150 calls/s, median of 3 interleaved runs;
+and the edge's (all Kamailio processes) on the edge path.
+
+Run from the repo root, as root like the test suite:
+    python bench/edge_callrate_bench.py                  # 10,000 numbers, 3 rounds (~15 min)
+    python bench/edge_callrate_bench.py --numbers 100 --rounds 1   # a quick look
+Goal: rate ratio edge/direct >= 0.8; Asterisk CPU per call unchanged or lower.
+Everything is bounded (calls, rates, a timeout on every wait) and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import callrate
+from edgesystem import CARRIER, DIRECT_CALLER, DIRECT_HANDSET, EDGE, EDGE_SIP, EDGE_TRUNK, HANDSET_IP, NODE, System
+
+from pbx import demo
+from pbx.asterisk.local import LocalAsterisk
+from pbx.edge import local as edge_local
+
+INSTANCE = "bench-callrate"
+NUMBER, HANDSET = "+442079460201", "desk-os-1"  # the demo's Alice, logged in to desk-os-1
+DIRECT_EXTEN = "100"
+GOAL_RATE_RATIO = 0.8
+EDGE_DRAIN_S = 15.0
+
+
+def direct_endpoints(local: LocalAsterisk, handset_port: int) -> None:
+    """Static endpoints for the direct path, after the node's own transport (pjsip_instance.conf
+    is the one file the agent never renders), and the one-priority context."""
+    bind = (local.etc_dir / "pjsip_instance.conf").read_text().splitlines()[0]
+    extra = f"""
+[bench-direct](!)
+type=endpoint
+disallow=all
+allow=ulaw,alaw,gsm
+direct_media=no
+rtp_symmetric=yes
+rewrite_contact=no
+dtmf_mode=rfc4733
+context=bench-direct
+
+[bench-direct-caller](bench-direct)
+
+[bench-direct-caller-ip]
+type=identify
+endpoint=bench-direct-caller
+match={DIRECT_CALLER}
+
+[bench-direct-handset]
+type=aor
+contact=sip:bench-direct-handset@{DIRECT_HANDSET}:{handset_port}
+
+[bench-direct-handset](bench-direct)
+aors=bench-direct-handset
+
+[bench-direct-handset-ip]
+type=identify
+endpoint=bench-direct-handset
+match={DIRECT_HANDSET}
+"""
+    local.write_files({"pjsip_instance.conf": f"{bind}\n{extra}"})
+    local.command("module reload res_pjsip.so")
+    local.command(
+        f"dialplan add extension {DIRECT_EXTEN},1,Dial(PJSIP/bench-direct-handset,18,I) into bench-direct replace"
+    )
+    deadline = time.monotonic() + 10
+    while "bench-direct-handset" not in local.command("pjsip show endpoints"):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the direct path's endpoints did not load")
+        time.sleep(0.2)
+
+
+def drainer(system: System):
+    """Between steps: no channel on the node and no dialog on the edge (bounded)."""
+
+    def drain(local: LocalAsterisk) -> None:
+        deadline = time.monotonic() + EDGE_DRAIN_S
+        while time.monotonic() < deadline:
+            match = re.search(r"(\d+) active channels?", local.command("core show channels count"))
+            dialogs = sum(int((edge.rpc("dlg.stats_active") or {}).get("all", 0)) for edge in system.edges)
+            if (not match or match.group(1) == "0") and dialogs == 0:
+                return
+            time.sleep(0.2)
+        local.command("channel request hangup all")
+        time.sleep(1)
+
+    return drain
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--numbers", type=int, default=10_000, help="numbers in the store (<= 10,000)")
+    parser.add_argument("--rounds", type=int, default=3, help="rate searches per path (interleaved)")
+    parser.add_argument(
+        "--node-timeout-ms", type=int, default=0, help="the edge's node_timeout_ms (0: EdgeConfig's default)"
+    )
+    parser.add_argument("--edge-shm-mb", type=int, default=0, help="Kamailio's shared memory (0: pbx.edge.local's)")
+    parser.add_argument("--keep", action="store_true", help="keep the state dir")
+    args = parser.parse_args()
+    if args.edge_shm_mb:
+        edge_local.SHM_MB = args.edge_shm_mb  # read by LocalEdge when it builds kamailio's argv
+    print(f"edge shared memory: {edge_local.SHM_MB} MB")
+    overrides = {"node_timeout_ms": args.node_timeout_ms} if args.node_timeout_ms else {}
+    system = System(INSTANCE, "sqlite", args.keep, overrides)
+    print(f"edge overrides: {system.edge_overrides}")
+    handsets: list[callrate.Handset] = []
+    try:
+        system.start(min(args.numbers, 10_000))
+        local = system.local
+        assert local is not None
+        work = system.work
+        edge_handset = callrate.Handset((EDGE, EDGE_SIP), HANDSET_IP, HANDSET, demo.sip_password(HANDSET), work)
+        handsets.append(edge_handset)
+        edge_handset.start(timeout_s=7200)
+        direct_handset = callrate.Handset((NODE, 0), DIRECT_HANDSET, "bench-direct-handset", "", work)
+        handsets.append(direct_handset)
+        port = callrate.free_ports(6, ip=DIRECT_HANDSET)
+        direct_endpoints(local, port)
+        direct_handset.serve(port, timeout_s=7200)
+        paths = [
+            callrate.CallPath("direct", f"{NODE}:{system.settings.ports.sip}", DIRECT_CALLER, DIRECT_EXTEN),
+            callrate.CallPath("edge", f"{EDGE}:{EDGE_TRUNK}", CARRIER, NUMBER),
+        ]
+        drain = drainer(system)
+        # A call on each first: both paths work before anything is measured.
+        for path in paths:
+            step = callrate.run_step(path, 5, work)
+            drain(local)
+            if not step.ok:
+                raise RuntimeError(f"{path.name}: {step.successful}/{step.calls} calls ok; see {work}")
+        processes = {"asterisk": lambda: [system.asterisk_pid()], "edge": system.edge_pids}
+        print(f"CPU per call at {callrate.CPU_RATE} calls/s (median of {callrate.CPU_REPEATS}, interleaved)")
+        cost = callrate.cpu_per_call(paths, local, work, processes, drain=drain)
+        found: dict[str, list[int]] = {path.name: [] for path in paths}
+        for round_ in range(args.rounds):
+            for path in paths:
+                print(f"round {round_ + 1}: {path.name} (to {path.dest} from {path.caller_ip}, dialling {path.target})")
+                start = int(found[path.name][-1] * 0.8) if found[path.name] else callrate.START_RATE
+                found[path.name].append(callrate.find_max_rate(path, local, work, start=start, drain=drain).best)
+        best = {name: int(statistics.median(values)) for name, values in found.items()}
+        rate_ratio = best["edge"] / best["direct"] if best["direct"] else 0.0
+        verdict = "ok" if rate_ratio >= GOAL_RATE_RATIO else "MISSED"
+        print(
+            f"highest rate with no failed call (median of {args.rounds}): direct {best['direct']} {found['direct']}, "
+            f"edge {best['edge']} {found['edge']} calls/s: ratio {rate_ratio:.2f}  "
+            f"[goal >= {GOAL_RATE_RATIO}: {verdict}]"
+        )
+        a_direct, a_edge = cost["direct"]["asterisk"], cost["edge"]["asterisk"]
+        print(
+            f"Asterisk CPU per call: direct {a_direct:.3f} ms, edge {a_edge:.3f} ms: ratio edge/direct "
+            f"{a_edge / a_direct:.2f}; the edge's Kamailio {cost['edge']['edge']:.3f} ms per call "
+            f"(direct path: {cost['direct']['edge']:.3f} ms, idle probing)"
+        )
+        return 0
+    finally:
+        for handset in handsets:
+            handset.stop()
+        system.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
