@@ -26,7 +26,7 @@ from typing import Any
 from pbx.edge.render import NODE_SET, EdgeConfig, render_edge_files
 
 KAMAILIO = "kamailio"
-SHM_MB = 64
+SHM_MB = 128  # transactions and dialogs at a few hundred calls a second ran 64 MB out (bench/edge_callrate_bench.py)
 PKG_MB = 16
 PIDFILE = "kamailio.pid"
 LOG = "kamailio.log"
