@@ -21,6 +21,7 @@ from pbx.asterisk.snapshot import Snapshot
 from pbx.edge.system import edges_down, edges_up, local_edges, wait_linked
 from pbx.settings import Settings
 from pbx.store.migrate import upgrade
+from tests.postgres_server import running_server
 from tests.sip import sipp
 from tests.sip.instance import AsteriskUnderTest, settings_for_tests
 
@@ -65,3 +66,11 @@ def _clean_calls(request):
     sipp.kill_all()
     if "asterisk" in request.fixturenames:
         request.getfixturevalue("asterisk").hangup_all()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """One real PostgreSQL server for the whole session; tests take a fresh database of their own on it
+    (tests.postgres_server.fresh_database). Fails, never skips, without PostgreSQL."""
+    with running_server() as url:
+        yield url

@@ -13,6 +13,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -77,3 +79,37 @@ class PostgresServer:
             self._run(_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextmanager
+def running_server() -> Iterator[str]:
+    """A started server's URL (its `postgres` database), stopped afterwards; a failed start fails."""
+    server = PostgresServer()
+    try:
+        url = server.start()
+    except Exception:
+        server.stop()
+        raise
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+def fresh_database(base_url: str, name: str) -> str:
+    """An empty database `name` on the server of `base_url` (dropped first if it exists): its URL."""
+    from sqlalchemy import text
+
+    from pbx.store import make_engine
+
+    engine = make_engine(base_url)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def database_name(tmp_path: Path) -> str:
+    """A database name of the test's own (from its temporary folder)."""
+    return f"pbx_{tmp_path.name.lower().replace('-', '_')[-40:]}"

@@ -10,7 +10,7 @@ import os
 from collections import Counter
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from pbx import demo
 from pbx.asterisk import sync
@@ -31,7 +31,7 @@ from pbx.store import (
 )
 from pbx.store.migrate import upgrade
 from tests.cluster import Agent, AmiReader, node_settings, start_asterisks, wait_until
-from tests.postgres_server import PostgresServer
+from tests.postgres_server import database_name, fresh_database
 from tests.sip.instance import settings_for_tests
 
 pytestmark = pytest.mark.asterisk
@@ -57,31 +57,13 @@ def node_asterisks(tmp_path_factory):
         local.down()
 
 
-@pytest.fixture(scope="module")
-def postgres_base():
-    server = PostgresServer()
-    try:
-        url = server.start()
-    except Exception:
-        server.stop()
-        raise
-    yield url
-    server.stop()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def cluster(request, node_asterisks, tmp_path):
     """The nodes' settings on a fresh demo store, their AMI readers; every agent stopped afterwards."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'store.db'}"
     else:
-        base = request.getfixturevalue("postgres_base")
-        name = f"pbx_{tmp_path.name.lower().replace('-', '_')[-40:]}"
-        engine = make_engine(base)
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        url = base.rsplit("/", 1)[0] + f"/{name}"
+        url = fresh_database(request.getfixturevalue("postgres_url"), database_name(tmp_path))
     upgrade(url)
     engine = make_engine(url)
     factory = make_session_factory(engine)

@@ -38,7 +38,7 @@ from pbx.services.actor import Actor
 from pbx.settings import Settings
 from pbx.store import Node, NodeState, PhoneNumber, make_engine, make_session_factory, transaction
 from tests.cluster import AmiReader, wait_until
-from tests.postgres_server import PostgresServer
+from tests.postgres_server import fresh_database
 from tests.sip import sipp
 from tests.sip.call import start_call
 from tests.sip.handset import Handset
@@ -103,15 +103,10 @@ class System:
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory):
+def system(tmp_path_factory, postgres_url):
     state = tmp_path_factory.mktemp("failover")
     sipp.set_work_root(tmp_path_factory.mktemp("failover-sipp"))
-    server = PostgresServer()
-    try:
-        url = server.start()
-    except Exception:
-        server.stop()
-        raise
+    url = fresh_database(postgres_url, "pbx_failover")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PBX_")},
         "PBX_CACHE_DIR": os.environ.get("PBX_CACHE_DIR", str(Path.home() / ".cache/pbx")),
@@ -141,7 +136,6 @@ def system(tmp_path_factory):
     finally:
         sipp.kill_all()
         down = _pbx(env, "down", timeout=120)
-        server.stop()
         assert down.returncode == 0, down.stdout + down.stderr
 
 

@@ -45,7 +45,7 @@ from pbx.store.models import VoicemailMailJob
 from tests.calls.ari_fixtures import InThread
 from tests.calls.voice import leave_message
 from tests.cluster import Agent, AmiReader, wait_until
-from tests.postgres_server import PostgresServer
+from tests.postgres_server import fresh_database
 from tests.sip import sipp
 from tests.sip.instance import settings_for_tests
 from tests.world import OUTSIDE_CALLER
@@ -76,20 +76,14 @@ def vm_cluster(base: Settings, url: str, state_dir: Path) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def store_url():
-    server = PostgresServer()
-    try:
-        url = server.start()
-    except Exception:
-        server.stop()
-        raise
+def store_url(postgres_url):
+    url = fresh_database(postgres_url, "pbx_voicemail_cluster")
     upgrade(url)
     engine = make_engine(url)
     with transaction(make_session_factory(engine)) as session:
         demo.seed(session)
     engine.dispose()
-    yield url
-    server.stop()
+    return url
 
 
 @dataclasses.dataclass

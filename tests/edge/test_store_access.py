@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-import pytest
-from sqlalchemy import text
-
-from pbx.store import make_engine
-from tests.postgres_server import PostgresServer
+from tests.postgres_server import fresh_database
 
 from .conftest import EDGE_1, Edges, Store
 from .harness import register
@@ -32,25 +28,8 @@ def test_sqlite_reader_is_not_blocked_by_an_open_write(store, edges):
         writer.close()
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
-    server = PostgresServer()
-    try:
-        url = server.start()
-    except Exception:
-        server.stop()
-        raise
-    yield url
-    server.stop()
-
-
 def test_postgres_credentials(postgres_url, tmp_path):
-    engine = make_engine(postgres_url)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text('DROP DATABASE IF EXISTS "pbx_edge"'))
-        connection.execute(text('CREATE DATABASE "pbx_edge"'))
-    engine.dispose()
-    url = postgres_url.rsplit("/", 1)[0] + "/pbx_edge"
+    url = fresh_database(postgres_url, "pbx_edge")
     store = Store(url)
     edges = Edges(url)
     try:
