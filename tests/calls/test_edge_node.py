@@ -35,7 +35,8 @@ def _add_number_and_handset(world) -> int:
         return number.id
 
 
-def test_a_new_number_and_handset_are_callable_with_no_pjsip_or_dialplan_reload(world):
+def test_r38_a_new_number_and_handset_are_callable_with_no_pjsip_or_dialplan_reload(world):
+    """R38: a structural change (a new number, a new handset) goes live without reloading Asterisk."""
     alice = world.number(extension="201", occupier="Acme Ltd")
     plant_sentinel(world)
     mark = world.asterisk.log_mark()

@@ -12,8 +12,19 @@ from sqlalchemy.exc import OperationalError
 from pbx.asterisk import outbox
 from pbx.services import features
 from pbx.services.actor import Actor
-from pbx.store import NodeState, NumberStatus, OutboxEntry, OutboxKind, PhoneNumber, transaction
+from pbx.store import (
+    NodeState,
+    NumberStatus,
+    OutboxEntry,
+    OutboxKind,
+    PhoneNumber,
+    make_engine,
+    make_session_factory,
+    transaction,
+)
+from pbx.store.migrate import upgrade
 from pbx.store.models import utcnow
+from tests.postgres_server import database_name, fresh_database
 
 ALICE = "+442079460201"
 
@@ -52,13 +63,28 @@ def test_rows_carry_the_writers_transaction_id_on_postgresql_and_read_in_commit_
     assert read_all(factory, cursor) == ([], cursor)
 
 
+@pytest.fixture
+def pg_factory(postgres_url, tmp_path):
+    """A migrated store on the session's PostgreSQL: the late-commit case exists only there."""
+    url = fresh_database(postgres_url, database_name(tmp_path))
+    upgrade(url)
+    engine = make_engine(url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url)
+    return url
+
+
 @pytest.mark.parametrize("xid_first", ["lower_id", "higher_id"])
-def test_postgresql_a_row_committed_late_behind_a_newer_id_is_not_skipped(factory, xid_first):
+def test_postgresql_a_row_committed_late_behind_a_newer_id_is_not_skipped(pg_factory, xid_first):
     """Transaction A takes the lower id and commits last; B commits first. A plain `id > cursor`
     reader skips A's row (shown below); the agent's (txid, id) reader below xmin does not."""
-    engine = factory.kw["bind"]
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite's ids are taken inside its one write lock (test below)")
+    factory = pg_factory
     a, b = factory(), factory()
     try:
         if xid_first == "higher_id":  # B holds the older transaction id, but takes its row id later
@@ -87,11 +113,12 @@ def outbox_ids_after(factory, last_id: int) -> list[int]:
         return list(session.scalars(select(OutboxEntry.id).where(OutboxEntry.id > last_id).order_by(OutboxEntry.id)))
 
 
-def test_sqlite_ids_are_taken_inside_the_one_write_lock_so_commit_order_is_id_order(db_url, factory):
+def test_sqlite_ids_are_taken_inside_the_one_write_lock_so_commit_order_is_id_order(sqlite_url):
     """While a writer holds an uncommitted row, no other writer can take an id (nor commit): so an id
     can never commit behind a higher one already read."""
-    if not db_url.startswith("sqlite"):
-        pytest.skip("SQLite only")
+    db_url = sqlite_url
+    engine = make_engine(db_url)
+    factory = make_session_factory(engine)
     impatient = create_engine(db_url, connect_args={"timeout": 0.2})
     a = factory()
     try:
@@ -110,6 +137,7 @@ def test_sqlite_ids_are_taken_inside_the_one_write_lock_so_commit_order_is_id_or
     finally:
         a.close()
         impatient.dispose()
+        engine.dispose()
 
 
 # -- R4 with N nodes ------------------------------------------------------------------------------
