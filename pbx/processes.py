@@ -12,6 +12,31 @@ from pathlib import Path
 from pbx.settings import process_env
 
 
+def is_ours(pid: int, marker: bytes, child: subprocess.Popen[bytes] | None = None) -> bool:
+    """A live (not zombie) process whose command line holds `marker` (its config file): a
+    recycled pid that now belongs to something else is not ours."""
+    if child is not None and child.pid == pid:
+        return child.poll() is None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z" and marker in cmdline
+
+
+def live_pid(pidfiles: list[Path], marker: bytes, child: subprocess.Popen[bytes] | None = None) -> int | None:
+    """The first pid written in `pidfiles` that is still ours (see is_ours)."""
+    for path in pidfiles:
+        try:
+            pid = int(path.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if is_ours(pid, marker, child):
+            return pid
+    return None
+
+
 class Background:
     def __init__(self, run_dir: Path, name: str) -> None:
         self.name = name

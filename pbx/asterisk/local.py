@@ -24,6 +24,7 @@ from pbx import credentials
 from pbx.asterisk import ami
 from pbx.asterisk.provision import AsteriskInstall, chroot_dir, provision
 from pbx.asterisk.voicemail_storage import shared_voicemail, storage_files
+from pbx.processes import is_ours, live_pid
 from pbx.settings import Settings
 
 RENDERED_DEFAULTS = ("pjsip_pbx.conf", "extensions_pbx.conf", "voicemail_pbx.conf")
@@ -269,25 +270,12 @@ class LocalAsterisk:
 
     def _read_pid(self) -> int | None:
         # Asterisk's own pidfile covers an instance whose pbx pidfile was lost.
-        for path in (self._pidfile, self._pidfile.with_name(ASTERISK_PIDFILE)):
-            try:
-                pid = int(path.read_text().strip())
-            except (OSError, ValueError):
-                continue
-            if self._pid_alive(pid):
-                return pid
-        return None
+        pidfiles = [self._pidfile, self._pidfile.with_name(ASTERISK_PIDFILE)]
+        return live_pid(pidfiles, self._conf_inner.encode(), self._proc)
 
     def _pid_alive(self, pid: int) -> bool:
-        if self._proc is not None and self._proc.pid == pid:
-            return self._proc.poll() is None
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return False
         # A recycled pid is not ours: it must be an Asterisk on our config.
-        return state != "Z" and self._conf_inner.encode() in cmdline
+        return is_ours(pid, self._conf_inner.encode(), self._proc)
 
     def is_running(self) -> bool:
         pid = self._read_pid()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pbx.edge.render import NODE_SET, EdgeConfig, render_edge_files
+from pbx.processes import is_ours, live_pid
 
 KAMAILIO = "kamailio"
 SHM_MB = 128  # transactions and dialogs at a few hundred calls a second ran 64 MB out (bench/edge_callrate_bench.py)
@@ -112,25 +113,11 @@ class LocalEdge:
 
     # -- process -----------------------------------------------------------
     def _read_pid(self) -> int | None:
-        for path in (self.pidfile, self.dir / "pbx-edge.pid"):
-            try:
-                pid = int(path.read_text().strip())
-            except (OSError, ValueError):
-                continue
-            if self._pid_alive(pid):
-                return pid
-        return None
+        return live_pid([self.pidfile, self.dir / "pbx-edge.pid"], str(self.config_path).encode(), self._proc)
 
     def _pid_alive(self, pid: int) -> bool:
-        if self._proc is not None and self._proc.pid == pid:
-            return self._proc.poll() is None
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return False
         # A recycled pid is not ours: it must be a Kamailio on our config.
-        return state != "Z" and str(self.config_path).encode() in cmdline
+        return is_ours(pid, str(self.config_path).encode(), self._proc)
 
     def is_running(self) -> bool:
         return self._read_pid() is not None

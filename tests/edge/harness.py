@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Self
 
 from tests.sip.messages import Invite, SipMessage, final_status, received_invites
-from tests.sip.sipp import SIPP, SippProcess, render_scenario, wait_udp_bound, work_dir
+from tests.sip.sipp import SippProcess, render_scenario, wait_udp_bound, work_dir
 
 EDGE_SCENARIOS = Path(__file__).parent / "scenarios"
 SIP_PORT = 5060
@@ -24,52 +24,22 @@ UAS_SCENARIOS = {"busy": "uas_busy.xml", "ring": "uas_ring.xml"}
 
 
 class EdgeSipp(SippProcess):
-    """One sipp bound to ip:port (media at port+1000 on the same address)."""
+    """One sipp bound to ip:port (media at a fixed offset from it, on the same address)."""
 
     def __init__(
         self, name: str, scenario: Path, args: list[str], *, ip: str, port: int, timeout: float, directory: Path
     ):
-        # SippProcess.__init__ would pick ports on 127.0.0.1; set the same attributes here.
-        self.name = name
-        self.dir = directory
-        self.port = port
-        self.media_port = 6000 + (port - 5000) * 4  # sipp uses media_port .. +3
-        self.timeout = timeout
-        self.message_file = directory / f"{name}.messages.log"
-        self.screen_file = directory / f"{name}.screen.log"
-        self.error_file = directory / f"{name}.errors.log"
-        self.argv = [
-            SIPP,
-            *args,
-            "-sf",
-            str(scenario),
-            "-t",
-            "u1",
-            "-i",
-            ip,
-            "-mi",
-            ip,
-            "-bind_local",
-            "-p",
-            str(port),
-            "-mp",
-            str(self.media_port),
-            "-nostdin",
-            "-aa",
-            "-timeout",
-            f"{max(1, int(timeout))}s",
-            "-timeout_error",
-            "-trace_msg",
-            "-message_file",
-            str(self.message_file),
-            "-trace_err",
-            "-error_file",
-            str(self.error_file),
-            "-trace_screen",
-            "-screen_file",
-            str(self.screen_file),
-        ]
-        self.proc = None
+        # Media at a fixed offset on the same address, so several edges' sipps never collide.
+        super().__init__(
+            name,
+            scenario,
+            args,
+            port=port,
+            timeout=timeout,
+            directory=directory,
+            ip=ip,
+            media_port=6000 + (port - 5000) * 4,  # sipp uses media_port .. +3
+        )
 
 
 def _edge_scenario(template: str, dest: Path, values: dict[str, str]) -> Path:

@@ -127,11 +127,12 @@ class SippProcess:
         timeout: float,
         directory: Path | None = None,
         ip: str = "127.0.0.1",
+        media_port: int | None = None,
     ):
         self.name = name
         self.dir = directory or scenario.parent
         self.port = port
-        self.media_port = free_udp_port(span=4)
+        self.media_port = media_port or free_udp_port(span=4)
         self.timeout = timeout
         self.message_file = self.dir / f"{name}.messages.log"
         self.screen_file = self.dir / f"{name}.screen.log"
