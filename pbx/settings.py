@@ -131,6 +131,10 @@ class Settings:
     # The edges give a node calls only once its agent has caught up (it starts disabled
     # there, and the agent enables it); off: a node is given calls once it answers OPTIONS.
     edge_gate_nodes: bool = False
+    # Webhooks (R45, pbx.webhooks): a failed delivery is retried after base * 2^(attempts-1)
+    # seconds, at most max seconds.
+    webhook_retry_base_s: float = 5.0
+    webhook_retry_max_s: float = 3600.0
     # Set by for_node: the cluster's settings this node's were derived from.
     cluster: Settings | None = field(default=None, repr=False, compare=False)
 
@@ -268,6 +272,8 @@ class Settings:
             nodes=read.ipv4_list("PBX_NODES", ()),
             rtp_ports=read.port_range("PBX_RTP_PORTS", DEFAULT_RTP_PORTS),
             edge_gate_nodes=read.flag("PBX_EDGE_GATE_NODES"),
+            webhook_retry_base_s=read.seconds("PBX_WEBHOOK_RETRY_BASE_S", 5.0),
+            webhook_retry_max_s=read.seconds("PBX_WEBHOOK_RETRY_MAX_S", 3600.0),
         )
         return settings.for_node(settings.node_name)
 
@@ -296,6 +302,18 @@ class _Reader:
         value = self.text(name) or default
         if not pattern.fullmatch(value):
             raise SettingsError(name, f"must be {what}, not {value!r}")
+        return value
+
+    def seconds(self, name: str, default: float) -> float:
+        raw = self.text(name)
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0.01 <= value <= 86400:
+            raise SettingsError(name, f"must be a number of seconds from 0.01 to 86400, not {raw!r}")
         return value
 
     def port(self, name: str, default: int) -> int:

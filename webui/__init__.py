@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from pbx.settings import Settings
 from pbx.store.db import make_engine, make_session_factory
 from pbx.store.migrate import check_current
-from webui import errors
+from webui import bearer, errors
 from webui.access import home_url, login_manager
 from webui.ratelimit import MAX_FAILURES, MAX_PER_ACCOUNT, MAX_PER_ADDRESS, WINDOW_S, SignInLimiter
 from webui.secret import secret_key
@@ -70,6 +70,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         settings=dataclasses.replace(settings, database_url=app.config["DATABASE_URL"]),
     )
     csrf.init_app(app)
+    bearer.register(app, csrf)
     login_manager.init_app(app)
     errors.register(app)
     _register_blueprints(app)
@@ -78,9 +79,22 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webui import api, api_actions, auth, health, operator, profile, telephony, users  # noqa: F401
+    from webui import (  # noqa: F401  (the api_* modules declare their routes on api.bp)
+        api,
+        api_actions,
+        api_events,
+        api_operator,
+        auth,
+        health,
+        openapi,
+        operator,
+        profile,
+        telephony,
+        tokens,
+        users,
+    )
 
-    for module in (auth, telephony, users, profile, operator, api, health):
+    for module in (auth, telephony, users, profile, tokens, operator, api, health):
         app.register_blueprint(module.bp)
 
 

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import abort, jsonify, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user
 
 from pbx.services import directory
 from pbx.services.actor import Actor
+from pbx.services.errors import Forbidden
 from pbx.store.models import Role, User
 from webui.store import state, unit_of_work
 
@@ -25,6 +26,8 @@ login_manager.login_message = None
 SID_KEY = "_user_id"  # where Flask-Login keeps get_id(): our session id, not the user id
 
 ADMIN, USER, OPERATOR = Role.OCCUPIER_ADMIN, Role.USER, Role.OPERATOR_ADMIN
+READ = "read"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class WebUser(UserMixin):
     role: Role
     occupier_id: int | None
     occupier_name: str | None
+    scope: str | None = None  # an API token's (read / write); None: a signed-in session
 
     def get_id(self) -> str:
         return self.sid
@@ -47,8 +51,9 @@ class WebUser(UserMixin):
         return Actor(label=self.email, role=self.role, user_id=self.id, occupier_id=self.occupier_id)
 
     @classmethod
-    def of(cls, user: User, sid: str) -> WebUser:
+    def of(cls, user: User, sid: str, scope: str | None = None) -> WebUser:
         return cls(
+            scope=scope,
             id=user.id,
             sid=sid,
             email=user.email,
@@ -72,7 +77,9 @@ def _load(sid: str) -> WebUser | None:
 @login_manager.unauthorized_handler
 def _unauthorized():
     if is_api_request():
-        return jsonify(error="Sign in first"), 401
+        from webui.errors import api_error
+
+        return api_error(401, g.get("auth_problem") or "Sign in first")
     return redirect(url_for("auth.sign_in", next=request.full_path if request.query_string else request.path))
 
 
@@ -98,6 +105,8 @@ def roles_required(*roles: Role) -> Callable:
                 return login_manager.unauthorized()
             if current_user.role not in roles:
                 abort(403)
+            if current_user.scope == READ and request.method not in SAFE_METHODS:
+                raise Forbidden("This API token may only read: create a write token to change things")
             return view(*args, **kwargs)
 
         return wrapped

@@ -6,22 +6,24 @@ refused change answers exactly what the form would say.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import jsonify
 
 from pbx.services import directory, numbers
 from pbx.services.features import show_features
 from pbx.services.lookup import get_number
-from webui.access import ADMIN, USER, current_actor, current_user, roles_required
+from webui import api_models as m
+from webui.access import ADMIN, OPERATOR, USER, current_actor, current_user
+from webui.api_registry import bp, operation
 from webui.present import handset_choice, number_details, number_row, site_json, user_choice
-from webui.schemas import NumberIds, query
+from webui.schemas import NumberIds, SearchQuery, query
 from webui.store import unit_of_work
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+__all__ = ["bp"]
 
 
-@bp.get("/me")
-@roles_required(ADMIN, USER)
+@operation("GET", "/me", roles=(ADMIN, USER, OPERATOR), tag="Me", response=m.Me)
 def me():
+    """Who is calling: the signed-in person or the token's user."""
     return jsonify(
         email=current_user.email,
         name=current_user.name,
@@ -30,27 +32,27 @@ def me():
     )
 
 
-@bp.get("/sites")
-@roles_required(ADMIN)
+@operation("GET", "/sites", roles=(ADMIN,), tag="Telephony", response=m.Sites)
 def sites():
+    """The sites of the admin's occupier."""
     actor = current_actor()
     with unit_of_work() as db:
         return jsonify(sites=[site_json(s) for s in numbers.occupier_sites(db, actor, actor.own_occupier_id)])
 
 
-@bp.get("/sites/<int:site_id>/numbers")
-@roles_required(ADMIN)
+@operation(
+    "GET", "/sites/<int:site_id>/numbers", roles=(ADMIN,), tag="Telephony", response=m.SiteNumbers, query=SearchQuery
+)
 def site_numbers(site_id: int):
     """R7-R10: the rows of a site; `search` filters like the page's search box (R8)."""
     actor = current_actor()
     with unit_of_work() as db:
         site = directory.get_occupier_site(db, actor, actor.own_occupier_id, site_id)
-        rows = numbers.list_numbers(db, actor, actor.own_occupier_id, site_id, request.args.get("search", ""))
+        rows = numbers.list_numbers(db, actor, actor.own_occupier_id, site_id, query(SearchQuery).search)
         return jsonify(site=site_json(site), numbers=[number_row(n) for n in rows])
 
 
-@bp.get("/numbers")
-@roles_required(ADMIN, USER)
+@operation("GET", "/numbers", roles=(ADMIN, USER), tag="Telephony", response=m.Numbers, query=NumberIds)
 def some_numbers():
     """The rows the page is waiting on (Pending), re-read without reloading the list."""
     wanted = query(NumberIds)
@@ -59,54 +61,50 @@ def some_numbers():
         return jsonify(numbers=[number_row(n) for n in found])
 
 
-@bp.get("/numbers/<int:number_id>")
-@roles_required(ADMIN, USER)
+@operation("GET", "/numbers/<int:number_id>", roles=(ADMIN, USER), tag="Telephony", response=m.NumberDetails)
 def number(number_id: int):
+    """R11: the whole configuration of a number."""
     with unit_of_work() as db:
         return jsonify(number_details(get_number(db, current_actor(), number_id)))
 
 
-@bp.get("/numbers/<int:number_id>/features")
-@roles_required(ADMIN, USER)
+@operation("GET", "/numbers/<int:number_id>/features", roles=(ADMIN, USER), tag="Features", response=m.Features)
 def features(number_id: int):
+    """R20-R28: a number's features (the authorization code only as on/off)."""
     with unit_of_work() as db:
         return jsonify(show_features(db, current_actor(), number_id))
 
 
-@bp.get("/numbers/<int:number_id>/users")
-@roles_required(ADMIN)
+@operation("GET", "/numbers/<int:number_id>/users", roles=(ADMIN,), tag="Telephony", response=m.Users)
 def assignable_users(number_id: int):
     """R12: every user of the occupier; those with another number are not selectable."""
     with unit_of_work() as db:
         return jsonify(users=[user_choice(c) for c in directory.assignable_users(db, current_actor(), number_id)])
 
 
-@bp.get("/numbers/<int:number_id>/handsets")
-@roles_required(ADMIN)
+@operation("GET", "/numbers/<int:number_id>/handsets", roles=(ADMIN,), tag="Telephony", response=m.Handsets)
 def handsets(number_id: int):
     """R15: the phone IDs of the number's site."""
     with unit_of_work() as db:
         return jsonify(handsets=[handset_choice(c) for c in directory.site_handsets(db, current_actor(), number_id)])
 
 
-@bp.get("/users")
-@roles_required(ADMIN)
+@operation("GET", "/users", roles=(ADMIN,), tag="Users", response=m.Users)
 def users():
+    """The users of the admin's occupier."""
     actor = current_actor()
     with unit_of_work() as db:
         return jsonify(users=[user_choice(c) for c in directory.occupier_users(db, actor, actor.own_occupier_id)])
 
 
-@bp.get("/users/<int:user_id>/numbers")
-@roles_required(ADMIN)
+@operation("GET", "/users/<int:user_id>/numbers", roles=(ADMIN,), tag="Users", response=m.Numbers)
 def user_numbers(user_id: int):
     """R29: the number assigned to a user, as a Telephony row."""
     with unit_of_work() as db:
         return jsonify(numbers=[number_row(n) for n in directory.numbers_of_user(db, current_actor(), user_id)])
 
 
-@bp.get("/me/numbers")
-@roles_required(ADMIN, USER)
+@operation("GET", "/me/numbers", roles=(ADMIN, USER), tag="Me", response=m.Numbers)
 def my_numbers():
     """R30: the signed-in person's own number."""
     with unit_of_work() as db:

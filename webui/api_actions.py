@@ -11,8 +11,9 @@ from flask import jsonify
 
 from pbx.services import assignment, code_lock, handsets, pins
 from pbx.services.features import features_dict, update_features
-from webui.access import ADMIN, USER, current_actor, roles_required
-from webui.api import bp
+from webui import api_models as m
+from webui.access import ADMIN, OPERATOR, USER, current_actor
+from webui.api_registry import operation
 from webui.present import number_row
 from webui.schemas import Assignment, DisplayName, FeatureChanges, HandsetLogin, json_body
 from webui.store import unit_of_work
@@ -22,8 +23,7 @@ def _answer(number, message: str):
     return jsonify(number=number_row(number), message=message)
 
 
-@bp.put("/numbers/<int:number_id>/user")
-@roles_required(ADMIN)
+@operation("PUT", "/numbers/<int:number_id>/user", roles=(ADMIN,), tag="Telephony", response=m.Changed, body=Assignment)
 def assign(number_id: int):
     """R12."""
     body = json_body(Assignment)
@@ -33,17 +33,22 @@ def assign(number_id: int):
         return _answer(number, f"{number.e164} is assigned to {who}")
 
 
-@bp.delete("/numbers/<int:number_id>/user")
-@roles_required(ADMIN)
+@operation("DELETE", "/numbers/<int:number_id>/user", roles=(ADMIN,), tag="Telephony", response=m.Changed)
 def unassign(number_id: int):
-    """R12: unassigning is the same action again."""
+    """R12: unassign the number (the same action again)."""
     with unit_of_work() as db:
         number = assignment.assign_user(db, current_actor(), number_id, None)
         return _answer(number, f"{number.e164} is no longer assigned")
 
 
-@bp.put("/numbers/<int:number_id>/display-name")
-@roles_required(ADMIN)
+@operation(
+    "PUT",
+    "/numbers/<int:number_id>/display-name",
+    roles=(ADMIN,),
+    tag="Telephony",
+    response=m.Changed,
+    body=DisplayName,
+)
 def display_name(number_id: int):
     """R13."""
     body = json_body(DisplayName)
@@ -53,8 +58,7 @@ def display_name(number_id: int):
         return _answer(number, f"The display name is now {label}" if label else "The display name is cleared")
 
 
-@bp.post("/numbers/<int:number_id>/pin-reset")
-@roles_required(ADMIN)
+@operation("POST", "/numbers/<int:number_id>/pin-reset", roles=(ADMIN, OPERATOR), tag="Telephony", response=m.Changed)
 def reset_pin(number_id: int):
     """R14."""
     with unit_of_work() as db:
@@ -64,8 +68,13 @@ def reset_pin(number_id: int):
         )
 
 
-@bp.post("/numbers/<int:number_id>/authorization-code-reset")
-@roles_required(ADMIN)
+@operation(
+    "POST",
+    "/numbers/<int:number_id>/authorization-code-reset",
+    roles=(ADMIN, OPERATOR),
+    tag="Telephony",
+    response=m.Changed,
+)
 def unlock_code(number_id: int):
     """R40: a code locked by three wrong attempts opens again; the code is unchanged."""
     with unit_of_work() as db:
@@ -73,8 +82,9 @@ def unlock_code(number_id: int):
         return _answer(number, f"The authorization code of {number.e164} is unlocked")
 
 
-@bp.put("/numbers/<int:number_id>/handset")
-@roles_required(ADMIN)
+@operation(
+    "PUT", "/numbers/<int:number_id>/handset", roles=(ADMIN,), tag="Telephony", response=m.Changed, body=HandsetLogin
+)
 def log_in(number_id: int):
     """R15: one number per handset; a taken handset is refused with the reason."""
     body = json_body(HandsetLogin)
@@ -83,16 +93,22 @@ def log_in(number_id: int):
         return _answer(number, f"{number.e164} is logging in to {body.phone_id}")
 
 
-@bp.delete("/numbers/<int:number_id>/handset")
-@roles_required(ADMIN)
+@operation("DELETE", "/numbers/<int:number_id>/handset", roles=(ADMIN,), tag="Telephony", response=m.Changed)
 def log_out(number_id: int):
+    """R15: the number leaves its handset."""
     with unit_of_work() as db:
         number = handsets.log_out_handset(db, current_actor(), number_id)
         return _answer(number, f"{number.e164} is logging out of its handset")
 
 
-@bp.patch("/numbers/<int:number_id>/features")
-@roles_required(ADMIN, USER)
+@operation(
+    "PATCH",
+    "/numbers/<int:number_id>/features",
+    roles=(ADMIN, USER),
+    tag="Features",
+    response=m.FeaturesChanged,
+    body=FeatureChanges,
+)
 def change_features(number_id: int):
     """R20-R28: only the keys sent change; a refused combination saves nothing."""
     with unit_of_work() as db:

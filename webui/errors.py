@@ -82,11 +82,42 @@ def field_messages(error: InvalidInput) -> dict[str, str]:
     return {field: labelled(field, message) for field, message in messages_of(error).items()}
 
 
+CODES = {
+    400: "invalid",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    429: "rate_limited",
+}
+
+
+def api_error(
+    status: int,
+    message: str,
+    rule: str | None = None,
+    field: str | None = None,
+    errors: dict[str, str] | None = None,
+    code: str | None = None,
+):
+    """Every /api/v1/ error has this one shape (schema Error in /api/v1/openapi.json):
+    `error` the message, `code` a stable word, `rule` the rule broken (R..), `field` the first
+    refused field and `errors` every refused field with its message."""
+    code = code or ("rule_broken" if rule else CODES.get(status, f"http_{status}"))
+    return jsonify(error=message, code=code, rule=rule, field=field, errors=errors or {}), status
+
+
 def _answer(
-    status: int, message: str, rule: str | None = None, field: str | None = None, errors: dict[str, str] | None = None
+    status: int,
+    message: str,
+    rule: str | None = None,
+    field: str | None = None,
+    errors: dict[str, str] | None = None,
+    code: str | None = None,
 ):
     if is_api_request():
-        return jsonify(error=message, rule=rule, field=field, errors=errors or {}), status
+        return api_error(status, message, rule, field, errors, code)
     return render_template("error.html", status=status, message=message), status
 
 
@@ -101,11 +132,12 @@ def register(app: Flask) -> None:
             messages = field_messages(error)
             field, message = next(iter(messages.items()))
             return _answer(status, message, None, field, messages)
-        return _answer(status, error.message, getattr(error, "rule", None))
+        code = "conflict" if isinstance(error, Conflict) else None
+        return _answer(status, error.message, getattr(error, "rule", None), code=code)
 
     @app.errorhandler(CSRFError)
     def csrf_refused(_error: CSRFError):
-        return _answer(400, CSRF_MESSAGE)
+        return _answer(400, CSRF_MESSAGE, code="csrf")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -5,7 +5,7 @@ Occupier admins are users of their occupier too, so they have a profile as well.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, url_for
 
 from pbx.services import directory
 from pbx.services.errors import NotFound
@@ -19,9 +19,9 @@ bp = Blueprint("profile", __name__)
 @bp.get("/profile")
 @roles_required(USER, ADMIN)
 def page():
-    with unit_of_work() as db:
-        has_number = directory.my_number(db, current_actor()) is not None
-    return render_template("profile.html", has_number=has_number, poll_ms=current_app.config["PBX_POLL_MS"])
+    from webui.tokens import profile_page
+
+    return profile_page()[0]
 
 
 @bp.route("/profile/features", methods=["GET", "POST"])

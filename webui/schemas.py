@@ -52,6 +52,12 @@ class FeatureChanges(RootModel[dict[str, Any]]):
     model_config = ConfigDict(strict=True)
 
 
+class SearchQuery(BaseModel):
+    """GET /sites/<id>/numbers?search=: filters like the page's search box (R8)."""
+
+    search: str = Field("", max_length=100, description="give search text of up to 100 characters")
+
+
 class NumberIds(BaseModel):
     """GET /numbers?ids=1,2: the rows a page is waiting on."""
 

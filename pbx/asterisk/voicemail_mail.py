@@ -47,6 +47,7 @@ from pbx.asterisk.local import asterisk_folders
 from pbx.asterisk.reconnect import Backoff
 from pbx.asterisk.voicemail_storage import MESSAGES_TABLE, shared_voicemail
 from pbx.feature_table import VOICEMAIL_EMAIL
+from pbx.services import events
 from pbx.services.live import is_live
 from pbx.settings import Settings
 from pbx.store.db import transaction
@@ -291,7 +292,19 @@ class VoicemailMailer:
         ]
         insert = postgresql.insert if self.factory.kw["bind"].dialect.name == "postgresql" else sqlite.insert
         with transaction(self.factory) as session:
-            session.execute(insert(VoicemailMailJob).values(rows).on_conflict_do_nothing(index_elements=["msg_id"]))
+            added = session.execute(
+                insert(VoicemailMailJob)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["msg_id"])
+                .returning(VoicemailMailJob.msg_id, VoicemailMailJob.number_id)
+            ).all()
+            # R45: the first node to find a message publishes it, in the job's own transaction.
+            for msg_id, number_id in added:
+                number = session.get(PhoneNumber, number_id)
+                if number is not None:
+                    events.publish(
+                        session, events.VOICEMAIL_LEFT, occupier_id=number.occupier_id, number=number, msg_id=msg_id
+                    )
 
     def import_legacy_state(self) -> None:
         """The msg_ids this node mailed before jobs existed become done jobs, so none is re-sent."""

@@ -110,6 +110,7 @@ def up(app: App, no_demo: bool, count: int | None) -> None:
         wait_linked(node, local)  # its agent has enabled it at every edge, and it reaches them
         click.echo(f"agent {node.node_name}: running, asterisk matches the store, given calls")
     Background(run_dir, "web").start(["web"], env=cluster.env(plan))
+    Background(run_dir, "webhooks").start(["webhooks", "run"], env=cluster.env(plan))  # R45
     _wait_for_port(app.settings.web_host, app.settings.web_port)
     click.echo(f"web UI: http://{app.settings.web_host}:{app.settings.web_port}")
     click.echo("demo logins and numbers: pbx demo --json")
@@ -121,7 +122,7 @@ def down(app: App) -> None:
     """Stop what `pbx up` started."""
     plan = cluster.running(app.settings)
     run_dir = cluster.run_dir(plan)
-    for name in ["web", *sorted(p.stem for p in run_dir.glob("controller*.pid"))]:
+    for name in ["web", "webhooks", *sorted(p.stem for p in run_dir.glob("controller*.pid"))]:
         if Background(run_dir, name).stop():
             click.echo(f"{name}: stopped")
     edges_down(plan)

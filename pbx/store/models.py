@@ -368,3 +368,79 @@ class VoicemailMailJob(Base):
     done_at: Mapped[float | None] = mapped_column(Float)
     outcome: Mapped[str | None] = mapped_column(String(20))  # sent, no-address, gone
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiToken(Base):
+    """A per-user API token for scripts (pbx.services.api_tokens): only its SHA-256 is kept.
+
+    `prefix` (the token's first characters, unique) finds the row; the hash proves it.
+    """
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(10), default="write")  # read | write
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class Event(Base):
+    """R45: one change as subscribers see it, written in the change's own transaction.
+
+    Ordered like the change log (store.OutboxEntry): (txid, id) on PostgreSQL, read only below
+    the oldest running transaction; (0, id) on SQLite.
+    """
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_txid_id", "txid", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    txid: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    occupier_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    number_id: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+
+class Webhook(Base):
+    """A subscriber URL: an occupier admin's (its occupier's events) or the operator's (all: occupier_id NULL).
+
+    The secret signs each body (HMAC-SHA256), so it is kept as it is, not hashed.
+    (cursor_txid, cursor_id): the last event fanned out to this webhook's deliveries.
+    """
+
+    __tablename__ = "webhook"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occupier_id: Mapped[int | None] = mapped_column(ForeignKey("occupier.id", ondelete="CASCADE"), index=True)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    cursor_txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    cursor_id: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class WebhookDelivery(Base):
+    """One event to POST to one webhook; `ordering_key` (the number) keeps a number's events in order."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_due", "webhook_id", "delivered_at", "ordering_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhook.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    ordering_key: Mapped[str] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -17,7 +17,7 @@ def test_r3_a_user_reaches_only_my_profile(signed_in, url):
     assert alice.get(url).status_code == 403
 
 
-@pytest.mark.parametrize("url", [*ADMIN_PAGES, "/profile", "/api/v1/me"])
+@pytest.mark.parametrize("url", [*ADMIN_PAGES, "/profile", "/api/v1/me/numbers"])  # /api/v1/me: anyone signed in
 def test_r3_the_operator_reaches_only_the_operator_console(signed_in, url):
     operator = signed_in(OPERATOR)
     assert operator.get("/operator").status_code == 200

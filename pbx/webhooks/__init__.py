@@ -1,0 +1,1 @@
+"""R45: delivering events to webhooks (fan-out, signed POSTs, retries); `pbx webhooks run`."""
