@@ -42,7 +42,7 @@ class NewWebhook(Body):
 
 
 class Stream(m.Answer):
-    """text/event-stream: `id: <event id>`, `event: <type>`, `data: <Event as JSON>`."""
+    """text/event-stream: `id: <event id>`, `data: <the event as JSON>`."""
 
 
 class EventOut(m.Answer):
@@ -104,7 +104,8 @@ def _frames(
         for event in found:
             if number_id is not None and event.number_id != number_id:
                 continue
-            yield f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(event.as_dict())}\n\n"
+            # No `event:` line: every event reaches EventSource.onmessage; its type is in the data.
+            yield f"id: {event.id}\ndata: {json.dumps(event.as_dict())}\n\n"
         if time.monotonic() - beat > HEARTBEAT_S:
             beat = time.monotonic()
             yield ": still here\n\n"
@@ -116,8 +117,8 @@ def _frames(
 def events_stream():
     """R45: changes as Server-Sent Events, from Last-Event-ID (or now); closes after a few minutes.
 
-    Each event: `id` (give it back as Last-Event-ID to resume), `event` its type, `data` the
-    Event as JSON."""
+    Each event: `id` (give it back as Last-Event-ID to resume) and `data`, the event as JSON
+    (`type`, `number_id`, `occupier_id`, `at`, `e164`, `actor`, `detail`)."""
     occupier_id, number_id = _scope(current_actor())
     start = events.decode(request.headers.get("Last-Event-ID") or request.args.get("after"))
     life = float(current_app.config.get("PBX_SSE_STREAM_S", STREAM_S))

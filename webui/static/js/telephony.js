@@ -1,5 +1,6 @@
 /* The Telephony page (R7-R11): site selector, search as you type, Refresh, the list and its row actions. */
 import { toast } from "./api.js";
+import { followChanges } from "./live_rows.js";
 import { NumbersTable } from "./numbers_table.js";
 import { RowActions } from "./row_actions.js";
 
@@ -36,3 +37,4 @@ document.getElementById("refresh").addEventListener("click", () => {
 });
 
 table.load().catch(failed);
+followChanges(table);
