@@ -72,7 +72,12 @@ def publish(
 
 
 def from_audit(
-    session: Session, action: str, actor: str, occupier_id: int | None, number: PhoneNumber | None, detail: dict
+    session: Session,
+    action: str,
+    actor: str,
+    occupier_id: int | None,
+    number: PhoneNumber | None,
+    detail: dict[str, Any],
 ) -> None:
     kind = kind_of(action, detail)
     if kind is not None:

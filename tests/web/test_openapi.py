@@ -21,9 +21,7 @@ OLD_STREET = "London - Old Street"
 
 def token_for(factory, ids, email: str, scope: str = "write") -> str:
     with transaction(factory) as session:
-        return api_tokens.create_token(
-            session, Actor.system("test"), "test", scope, user_id=ids.users[email]
-        ).secret
+        return api_tokens.create_token(session, Actor.system("test"), "test", scope, user_id=ids.users[email]).secret
 
 
 def calls(ids):
@@ -64,8 +62,20 @@ def calls(ids):
             201,
         ),
         ("operator_activate", OPERATOR, f"/api/v1/operator/numbers/{ids.numbers['+442079460205']}/activate", None, 200),
-        ("operator_register_handset", OPERATOR, "/api/v1/operator/handsets", {"site_id": site, "phone_id": "desk-os-9"}, 201),
-        ("operator_voice_services", OPERATOR, f"/api/v1/operator/occupiers/{acme}/voice-services", {"active": True}, 200),
+        (
+            "operator_register_handset",
+            OPERATOR,
+            "/api/v1/operator/handsets",
+            {"site_id": site, "phone_id": "desk-os-9"},
+            201,
+        ),
+        (
+            "operator_voice_services",
+            OPERATOR,
+            f"/api/v1/operator/occupiers/{acme}/voice-services",
+            {"active": True},
+            200,
+        ),
         ("list_tokens", ALICE, "/api/v1/tokens", None, 200),
         ("create_token", ALICE, "/api/v1/tokens", {"name": "script", "scope": "read"}, 201),
         ("revoke_token", ALICE, "/api/v1/tokens/{new_token}", None, 200),
@@ -103,7 +113,7 @@ def test_every_operation_answers_as_documented(app, factory, ids):
         url = url.format(**made)
         headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
         if op_id in documented:
-            method, path, op = documented[op_id]
+            method, _path, op = documented[op_id]
             assert who is None or op["x-roles"], op_id
         else:
             method, op = "GET", None

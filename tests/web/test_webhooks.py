@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from pbx.services import assignment, events, features, handsets, pins
 from pbx.services.actor import Actor
+from pbx.services.errors import PbxError
 from pbx.settings import Settings
 from pbx.store.db import transaction
 from pbx.store.models import Event, User
@@ -159,7 +160,7 @@ def test_r45_events_are_written_with_the_change_and_not_when_it_is_refused(facto
     admin_actor = actor(factory, ACME_ADMIN)
     with transaction(factory) as session:
         before = len(session.scalars(select(Event.id)).all())
-    with pytest.raises(Exception), transaction(factory) as session:
+    with pytest.raises(PbxError), transaction(factory) as session:
         handsets.log_in_handset(session, admin_actor, ids.numbers["+442079460204"], "desk-os-1")  # taken
     with transaction(factory) as session:
         assert len(session.scalars(select(Event.id)).all()) == before
