@@ -10,6 +10,7 @@ Last-Event-ID), so a stream never outlives a revoked session or token by long.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -29,6 +30,10 @@ from webui.schemas import Body, json_body
 from webui.store import state, unit_of_work
 
 STREAM_S = 300.0  # a stream's life; the browser reconnects (config PBX_SSE_STREAM_S)
+# Each open stream holds a server thread: at most this many at once (config PBX_SSE_MAX_STREAMS);
+# `pbx web` gives waitress this many threads more than it had. One more is told to come back later.
+MAX_STREAMS = 16
+BUSY_RETRY_MS = 30_000
 POLL_S = 1.0
 HEARTBEAT_S = 15.0
 RETRY_MS = 2000
@@ -81,11 +86,7 @@ def _scope(actor: Actor) -> tuple[int | None, int | None]:
 
 
 def _frames(
-    factory: sessionmaker[Session],
-    start: events.Position | None,
-    occupier_id: int | None,
-    number_id: int | None,
-    life: float,
+    factory: sessionmaker[Session], start: events.Position, occupier_id: int | None, number_id: int | None, life: float
 ) -> Iterator[str]:
     yield f"retry: {RETRY_MS}\n\n"
     cursor = start
@@ -93,14 +94,9 @@ def _frames(
     beat = time.monotonic()
     while time.monotonic() < ends:
         with factory() as db:  # a session per poll: closed before the sleep
-            if cursor is None:
-                cursor = events.head(db)
-                found = []
-            else:
-                found = [events.Published.of(e) for e in events.after(db, cursor, occupier_id)]
-                if found:
-                    last = found[-1].id
-                    cursor = events.decode(last) or cursor
+            found = [events.Published.of(e) for e in events.after(db, cursor, occupier_id)]
+        if found:
+            cursor = events.decode(found[-1].id) or cursor
         for event in found:
             if number_id is not None and event.number_id != number_id:
                 continue
@@ -119,13 +115,37 @@ def events_stream():
 
     Each event: `id` (give it back as Last-Event-ID to resume) and `data`, the event as JSON
     (`type`, `number_id`, `occupier_id`, `at`, `e164`, `actor`, `detail`)."""
-    occupier_id, number_id = _scope(current_actor())
-    start = events.decode(request.headers.get("Last-Event-ID") or request.args.get("after"))
-    life = float(current_app.config.get("PBX_SSE_STREAM_S", STREAM_S))
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return Response(
-        _frames(state().sessions, start, occupier_id, number_id, life), mimetype="text/event-stream", headers=headers
-    )
+    slots = _slots()
+    if not slots.acquire(blocking=False):
+        return Response(f"retry: {BUSY_RETRY_MS}\n\n", mimetype="text/event-stream", headers=headers)
+    try:
+        occupier_id, number_id = _scope(current_actor())
+        start = events.decode(request.headers.get("Last-Event-ID") or request.args.get("after"))
+        if start is None:
+            with state().sessions() as db:
+                start = events.head(db)
+        life = float(current_app.config.get("PBX_SSE_STREAM_S", STREAM_S))
+        frames = _frames(state().sessions, start, occupier_id, number_id, life)
+    except BaseException:
+        slots.release()
+        raise
+    answer = Response(frames, mimetype="text/event-stream", headers=headers)
+    answer.call_on_close(slots.release)  # the server closes the body however the stream ends
+    return answer
+
+
+def _slots() -> threading.BoundedSemaphore:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _SLOTS_LOCK:
+        if "pbx_sse_slots" not in app.extensions:
+            app.extensions["pbx_sse_slots"] = threading.BoundedSemaphore(
+                int(app.config.get("PBX_SSE_MAX_STREAMS", MAX_STREAMS))
+            )
+        return app.extensions["pbx_sse_slots"]
+
+
+_SLOTS_LOCK = threading.Lock()
 
 
 def _pending(db: Any, hook: Webhook) -> int:

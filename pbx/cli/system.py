@@ -52,6 +52,7 @@ def web_command(app: App) -> None:
     from waitress import serve
 
     from webui import create_app
+    from webui.api_events import MAX_STREAMS
 
     app.check_schema()
     # waitress: a production WSGI server in pure Python, not Flask's development server.
@@ -59,7 +60,7 @@ def web_command(app: App) -> None:
         create_app(settings=app.settings),
         host=app.settings.web_host,
         port=app.settings.web_port,
-        threads=8,
+        threads=8 + MAX_STREAMS,  # an open event stream (R45) holds a thread
         ident="pbx",
     )
 
