@@ -150,3 +150,22 @@ def test_r23_a_worker_lost_between_claim_and_mark_leaves_the_job_to_another_afte
     assert mailer.work() == 1 and sent == ["1700000000-00000000"]
     with transaction(demo_store) as session:
         assert session.scalar(select(VoicemailMailJob)).attempts == 2
+
+
+def test_r45_a_new_message_publishes_voicemail_left_once(demo_store, tmp_path):
+    """The node that first records the message's job publishes it, in the same transaction."""
+    from pbx.services import events
+
+    box_id = _with_address(demo_store)
+    with transaction(demo_store) as session:
+        start = events.head(session)
+    write_message(tmp_path / "voicemail" / "pbx" / f"n{box_id}", 0)
+    mailer = _mailer(demo_store, tmp_path, "node-1", [], [])
+    mailer.scan(None)
+    mailer.scan(f"n{box_id}")  # found again: no second event
+    _mailer(demo_store, tmp_path, "node-2", [], []).scan(None)  # another node finds it too
+    with transaction(demo_store) as session:
+        found = [events.Published.of(e) for e in events.after(session, start, None)]
+    assert [(e.kind, e.number_id, e.data["detail"]["msg_id"]) for e in found] == [
+        ("voicemail.left", box_id, "1700000000-00000000")
+    ]
