@@ -10,7 +10,7 @@ import click
 from sqlalchemy import select
 
 from pbx.cli.app import App, pass_app
-from pbx.services import api_tokens
+from pbx.services import api_tokens, webhooks
 from pbx.services.actor import Actor
 from pbx.services.errors import NotFound
 from pbx.store import transaction
@@ -67,7 +67,36 @@ def token_revoke(app: App, token_id: int) -> None:
 
 @click.group("webhooks")
 def webhooks_group() -> None:
-    """R45: webhook deliveries."""
+    """R45: webhooks (operator's: every occupier's events) and their dispatcher."""
+
+
+@webhooks_group.command("add")
+@click.argument("url")
+@pass_app
+def webhooks_add(app: App, url: str) -> None:
+    """Register an operator webhook (every occupier's events); prints its id and signing secret."""
+    with transaction(app.factory) as session:
+        hook = webhooks.create_webhook(session, Actor.system("cli"), url)
+        click.echo(f"webhook {hook.id}: {hook.url}")
+        click.echo(f"secret: {hook.secret}")
+
+
+@webhooks_group.command("list")
+@pass_app
+def webhooks_list(app: App) -> None:
+    with transaction(app.factory) as session:
+        for hook in webhooks.list_webhooks(session, Actor.system("cli")):
+            owner = f"occupier {hook.occupier_id}" if hook.occupier_id else "operator"
+            click.echo(f"{hook.id}\t{owner}\t{hook.url}")
+
+
+@webhooks_group.command("delete")
+@click.argument("webhook_id", type=int)
+@pass_app
+def webhooks_delete(app: App, webhook_id: int) -> None:
+    with transaction(app.factory) as session:
+        webhooks.delete_webhook(session, Actor.system("cli"), webhook_id)
+    click.echo(f"webhook {webhook_id}: deleted")
 
 
 @webhooks_group.command("run")

@@ -13,6 +13,8 @@ State is in the store, so a restart loses nothing and any one dispatcher can tak
    base * 2^(attempts-1) seconds (PBX_WEBHOOK_RETRY_BASE_S/_MAX_S).
 A crash between POST and mark sends that delivery again: receivers get at-least-once, with
 the event's `id` to drop a repeat.
+3. Prune: delivered deliveries after DELIVERED_RETENTION, events after EVENT_RETENTION unless a
+   delivery still waits on them (the audit log, not the event table, is the lasting record).
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ import json
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from pbx.services import events
@@ -39,6 +41,10 @@ LEASE_S = 60.0
 TIMEOUT_S = 10.0
 BATCH = 100
 USER_AGENT = "pbx-webhooks/1"
+DELIVERED_RETENTION = timedelta(days=7)
+EVENT_RETENTION = timedelta(days=30)  # how far back an event stream can resume (Last-Event-ID)
+PRUNE_EVERY_S = 600.0
+PRUNE_BATCH = 1000
 
 
 def ordering_key(event: Event) -> str:
@@ -85,6 +91,29 @@ def due(session: Session, limit: int = BATCH) -> list[WebhookDelivery]:
     return list(session.scalars(query))
 
 
+def prune(session: Session, now: datetime | None = None) -> int:
+    """One bounded batch of old deliveries and events deleted; returns how many rows."""
+    now = now or utcnow()
+    old_deliveries = list(
+        session.scalars(
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.delivered_at < now - DELIVERED_RETENTION)
+            .limit(PRUNE_BATCH)
+        )
+    )
+    if old_deliveries:
+        session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(old_deliveries)))
+    waiting = exists().where(WebhookDelivery.event_id == Event.id)
+    query = select(Event.id).where(Event.at < now - EVENT_RETENTION, ~waiting)
+    behind = session.scalar(select(func.min(Webhook.cursor_id)))
+    if behind is not None:  # never an event a webhook has not fanned out yet
+        query = query.where(Event.id <= behind)
+    old_events = list(session.scalars(query.limit(PRUNE_BATCH)))
+    if old_events:
+        session.execute(delete(Event).where(Event.id.in_(old_events)))
+    return len(old_deliveries) + len(old_events)
+
+
 def retry_after(settings: Settings, attempts: int) -> float:
     return min(settings.webhook_retry_base_s * 2 ** max(attempts - 1, 0), settings.webhook_retry_max_s)
 
@@ -94,11 +123,16 @@ class Dispatcher:
         self.settings = settings
         self.factory = factory
         self.client = httpx.Client(timeout=TIMEOUT_S, follow_redirects=False, headers={"User-Agent": USER_AGENT})
+        self.pruned_at = 0.0
 
     def run_once(self) -> int:
         """One fan-out and one round of sending; returns how many deliveries were tried."""
         with transaction(self.factory) as session:
             fan_out(session)
+        if time.monotonic() - self.pruned_at > PRUNE_EVERY_S:
+            self.pruned_at = time.monotonic()
+            with transaction(self.factory) as session:
+                prune(session)
         with transaction(self.factory) as session:
             todo = [(d.id, d.attempts) for d in due(session)]
         for delivery_id, attempts in todo:

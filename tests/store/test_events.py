@@ -109,3 +109,31 @@ def test_r45_a_delivery_is_posted_signed_and_marked(demo_factory):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_r45_old_events_and_deliveries_are_pruned_but_never_one_still_waiting(demo_factory):
+    from datetime import timedelta
+
+    from pbx.store.models import Event, utcnow
+    from pbx.webhooks.dispatcher import EVENT_RETENTION, prune
+
+    with transaction(demo_factory) as session:
+        webhooks.create_webhook(session, Actor.system(), "http://127.0.0.1:9/all")
+    with transaction(demo_factory) as session:
+        assignment.set_display_name(session, Actor.system(), _number(session, "+442079460204").id, "A", "")
+    with transaction(demo_factory) as session:
+        fan_out(session)
+        for event in session.scalars(select(Event)):
+            event.at = utcnow() - EVENT_RETENTION - timedelta(days=1)
+    with transaction(demo_factory) as session:
+        prune(session)
+        kept = [e.kind for e in session.scalars(select(Event))]
+    assert kept == ["number.display_name_changed"]  # its delivery still waits
+    with transaction(demo_factory) as session:
+        for delivery in session.scalars(select(WebhookDelivery)):
+            delivery.delivered_at = utcnow() - timedelta(days=8)
+    with transaction(demo_factory) as session:
+        assert prune(session) >= 1
+    with transaction(demo_factory) as session:
+        prune(session)
+        assert session.scalars(select(Event)).all() == []

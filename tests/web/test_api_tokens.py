@@ -109,3 +109,15 @@ def test_the_cli_creates_lists_and_revokes_tokens(store_url, tmp_path, app):
     assert run_pbx(["token", "revoke", token_id], state).returncode == 0
     assert app.test_client().get("/api/v1/me", headers=bearer(secret)).status_code == 401
     assert "revoked" in run_pbx(["token", "list", "--user", ALICE], state).stdout
+
+
+def test_the_cli_adds_lists_and_deletes_operator_webhooks(store_url, tmp_path):
+    made = run_pbx(["webhooks", "add", "https://hooks.example.invalid/pbx"], tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "secret: " in made.stdout
+    hook_id = made.stdout.split(":", 1)[0].split()[-1]
+    assert f"{hook_id}\toperator\thttps://hooks.example.invalid/pbx" in run_pbx(["webhooks", "list"], tmp_path).stdout
+    refused = run_pbx(["webhooks", "add", "ftp://x"], tmp_path)
+    assert refused.returncode == 2 and "http://" in refused.stderr
+    assert run_pbx(["webhooks", "delete", hook_id], tmp_path).returncode == 0
+    assert run_pbx(["webhooks", "list"], tmp_path).stdout == ""
