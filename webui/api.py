@@ -61,14 +61,16 @@ def some_numbers():
         return jsonify(numbers=[number_row(n) for n in found])
 
 
-@operation("GET", "/numbers/<int:number_id>", roles=(ADMIN, USER), tag="Telephony", response=m.NumberDetails)
+@operation("GET", "/numbers/<int:number_id>", roles=(ADMIN, USER, OPERATOR), tag="Telephony", response=m.NumberDetails)
 def number(number_id: int):
     """R11: the whole configuration of a number."""
     with unit_of_work() as db:
         return jsonify(number_details(get_number(db, current_actor(), number_id)))
 
 
-@operation("GET", "/numbers/<int:number_id>/features", roles=(ADMIN, USER), tag="Features", response=m.Features)
+@operation(
+    "GET", "/numbers/<int:number_id>/features", roles=(ADMIN, USER, OPERATOR), tag="Features", response=m.Features
+)
 def features(number_id: int):
     """R20-R28: a number's features (the authorization code only as on/off)."""
     with unit_of_work() as db:

@@ -104,13 +104,16 @@ def log_out(number_id: int):
 @operation(
     "PATCH",
     "/numbers/<int:number_id>/features",
-    roles=(ADMIN, USER),
+    roles=(ADMIN, USER, OPERATOR),
     tag="Features",
     response=m.FeaturesChanged,
     body=FeatureChanges,
 )
 def change_features(number_id: int):
-    """R20-R28: only the keys sent change; a refused combination saves nothing."""
+    """R20-R28: only the keys sent change; a refused combination saves nothing.
+
+    The operator sets the authorization code here too (R22: `authorization_code`, digits;
+    null clears it); admins and users are refused it."""
     with unit_of_work() as db:
         number = update_features(db, current_actor(), number_id, json_body(FeatureChanges).root)
         return jsonify(number=number_row(number), features=features_dict(number), message="Features saved")

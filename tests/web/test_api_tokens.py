@@ -121,3 +121,15 @@ def test_the_cli_adds_lists_and_deletes_operator_webhooks(store_url, tmp_path):
     assert refused.returncode == 2 and "http://" in refused.stderr
     assert run_pbx(["webhooks", "delete", hook_id], tmp_path).returncode == 0
     assert run_pbx(["webhooks", "list"], tmp_path).stdout == ""
+
+
+def test_r22_the_operator_sets_an_authorization_code_through_the_api_and_an_admin_cannot(app, factory, ids):
+    client = app.test_client()
+    number = ids.numbers["+442079460204"]
+    url = f"/api/v1/numbers/{number}/features"
+    admin = client.patch(url, json={"authorization_code": "4829"}, headers=bearer(token_for(factory, ids, ACME_ADMIN)))
+    assert admin.status_code in (400, 403) and admin.json["code"] in ("forbidden", "invalid", "rule_broken")
+    operator = bearer(token_for(factory, ids, "operator@flexspace.example"))
+    done = client.patch(url, json={"authorization_code": "4829"}, headers=operator)
+    assert done.status_code == 200, done.json
+    assert client.get(url, headers=operator).json["authorization_code"] is True  # shown only as on/off
