@@ -14,13 +14,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true, tuple_
+from sqlalchemy import ColumnElement, literal_column, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from pbx.store.models import Event, PhoneNumber, utcnow
 
 Position = tuple[int, int]  # (txid, id); SQLite: (0, id)
 START: Position = (0, 0)
+# PostgreSQL: below this every transaction has ended, so no event can still commit behind a cursor.
+XMIN: ColumnElement[int] = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
 # Audit actions that are changes a subscriber sees, by the event name it gets.
 KINDS = {
@@ -91,8 +93,6 @@ def _postgres(session: Session) -> bool:
 
 def _after(session: Session, cursor: Position) -> ColumnElement[bool]:
     if _postgres(session):
-        from pbx.asterisk.outbox import XMIN
-
         return (tuple_(Event.txid, Event.id) > tuple_(*cursor)) & (Event.txid < XMIN)
     return Event.id > cursor[1] if cursor[1] else true()
 
