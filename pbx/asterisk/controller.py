@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pbx.asterisk import outbox, routing, sync
 from pbx.asterisk.ami import Ami, AmiError
 from pbx.asterisk.handset_label import push_labels
+from pbx.asterisk.lamp import lamp_changes, push_lamps
 from pbx.asterisk.live_state import FAMILY, live_state
 from pbx.asterisk.local import asterisk_folders
 from pbx.asterisk.reconnect import Backoff, sleep_or_stop
@@ -247,7 +248,9 @@ class Controller:
         )
         # Screens follow a label or login changed while we were away; a wiped AstDB (a new
         # Asterisk) pushes nothing: its phones re-register and re-provision anyway.
-        await push_labels(ami, label_changes({k: current[k] for k in wanted if k in current}, wanted), self.settings)
+        shown = label_changes({k: current[k] for k in wanted if k in current}, wanted)
+        await push_labels(ami, shown, self.settings)
+        await push_lamps(ami, lamp_changes(shown), self.settings)  # R41: the lamp follows the number
         token = uuid.uuid4().hex
         await ami.db_put(MARK_FAMILY, MARK_KEY, token)
         with transaction(self.factory) as session:
@@ -290,7 +293,9 @@ class Controller:
             for tree in gone:
                 await ami.db_deltree(FAMILY, tree)  # an absent tree counts as deleted
             await routing.delete_routes(ami, stale)
-            await push_labels(ami, label_changes(before, keys), self.settings)  # R15: after the keys are live
+            shown = label_changes(before, keys)
+            await push_labels(ami, shown, self.settings)  # R15: after the keys are live
+            await push_lamps(ami, lamp_changes(shown), self.settings)  # R41: the lamp follows the number
             if batch.structure:
                 # After the keys: a new number is callable as soon as its AstDB keys are in (routing
                 # needs no file); only the rendered files (the mailboxes, on SQLite) follow, from a
