@@ -422,7 +422,8 @@ def label_changes(before: dict[str, str | None], keys: dict[str, str]) -> dict[s
     for key in changed:
         if key.startswith("num/"):
             prefix = key.rsplit("/", 1)[0]
-            pushes.update({f"{prefix}/{leaf}": keys.get(f"{prefix}/{leaf}", "") for leaf in ("handset", "label")})
+            leaves = ("handset", "label", "ext", "e164")  # ext, e164: the label when it is blank
+            pushes.update({f"{prefix}/{leaf}": keys.get(f"{prefix}/{leaf}", "") for leaf in leaves})
     return pushes
 
 

@@ -40,8 +40,8 @@ def test_r44_a_dead_handset_sends_its_callers_to_voicemail_within_three_seconds(
     assert result.ok, result
     assert seconds is not None and seconds < DEAD_BOUND_S, seconds
     time.sleep(0.5)  # Asterisk's logger writes asynchronously
-    assert f'VoiceMail("PJSIP/pbx-edge-1-' in asterisk.log_since(mark)
-    assert f'n{alice["id"]}@pbx,u' in asterisk.log_since(mark)
+    assert 'VoiceMail("PJSIP/pbx-edge-1-' in asterisk.log_since(mark)
+    assert f"n{alice['id']}@pbx,u" in asterisk.log_since(mark)
 
 
 def test_r44_a_ringing_handset_is_not_taken_for_dead(world):
