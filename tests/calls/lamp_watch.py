@@ -13,7 +13,10 @@ import threading
 import time
 from collections.abc import Iterator
 
+from pbx.settings import Settings
+from tests.sip.handset import edge_address
 from tests.sip.messages import SipMessage
+from tests.sip.sipp import SippProcess, render_scenario, work_dir
 
 POLL_S = 0.2
 _KEEP = ("via", "from", "to", "call-id", "cseq")
@@ -81,6 +84,8 @@ class LampWatch:
         return None
 
     def close(self) -> None:
+        if self._stop.is_set():
+            return
         self._stop.set()
         self._thread.join(5)
         self._sock.close()
@@ -97,3 +102,15 @@ def lamp_of(world, phone_id: str) -> Iterator[LampWatch]:
     finally:
         watch.close()
         phone.register(expires=0)
+
+
+def subscribe(settings: Settings, phone_id: str, password: str, port: int) -> tuple[int, list[SipMessage], str]:
+    """SUBSCRIBE to the handset's message lamp from its registered port (sipp, digest auth), take
+    the NOTIFY that follows; (sipp's exit code, the messages it received, its diagnostics)."""
+    directory = work_dir(f"subscribe-{phone_id}")
+    scenario = render_scenario("subscribe.xml", directory / "subscribe.xml")
+    args = [edge_address(settings), "-s", phone_id, "-au", phone_id, "-ap", password, "-m", "1", "-l", "1"]
+    run = SippProcess("subscribe", scenario, args, port=port, timeout=15, directory=directory).start()
+    code = run.wait()
+    received = [m for m in run.messages() if m.direction == "received"]
+    return code, received, run.diagnostics() if code else ""

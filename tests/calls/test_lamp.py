@@ -12,11 +12,9 @@ from pbx.services import handsets
 from pbx.services.actor import Actor
 from pbx.store import transaction
 from tests.calls.ari_fixtures import InThread
-from tests.calls.lamp_watch import lamp_of
+from tests.calls.lamp_watch import lamp_of, subscribe
 from tests.calls.store_checks import set_custom_pin
 from tests.calls.voice import leave_message
-from tests.sip.handset import edge_address
-from tests.sip.sipp import SippProcess, render_scenario, work_dir
 from tests.world import OUTSIDE_CALLER
 
 PIN = "482916"
@@ -84,36 +82,14 @@ def test_r41_a_subscription_is_granted_and_the_state_notified_at_once(world):
     phone = world.handset_of(bob["handset"])
     phone.register()
     try:
-        directory = work_dir(f"subscribe-{bob['handset']}")
-        scenario = render_scenario("subscribe.xml", directory / "subscribe.xml")
-        run = SippProcess(
-            "subscribe",
-            scenario,
-            [
-                edge_address(world.settings),
-                "-s",
-                phone.phone_id,
-                "-au",
-                phone.phone_id,
-                "-ap",
-                phone.password,
-                "-m",
-                "1",
-                "-l",
-                "1",
-            ],
-            port=phone.port,
-            timeout=15,
-            directory=directory,
-        ).start()
-        code = run.wait()
+        code, received, diagnostics = subscribe(world.settings, phone.phone_id, phone.password, phone.port)
     finally:
         phone.register(expires=0)
 
-    assert code == 0, run.diagnostics()
-    received = [m for m in run.messages() if m.direction == "received"]
+    assert code == 0, diagnostics
     assert any(m.status == 200 for m in received)
     (notify,) = [m for m in received if m.method == "NOTIFY"]
     assert notify.header("event") == "message-summary"
+    assert (notify.header("subscription-state") or "").startswith("active")  # inside the subscription
     assert "Messages-Waiting: no" in notify.body
     assert "Voice-Message: 0/0 (0/0)" in notify.body
