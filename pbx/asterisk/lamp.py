@@ -24,6 +24,7 @@ import asyncio
 import logging
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -66,13 +67,16 @@ def notify_variables(counts: Counts, settings: Settings) -> list[str]:
     return [f"Event={EVENT}", f"Content-Type={CONTENT_TYPE}", *(f"Content={line}" for line in lines)]
 
 
-def lamp_changes(changes: dict[str, str]) -> dict[str, int | None]:
-    """The keys label_changes found changed -> {phone ID: number id now logged in there, or None}."""
+def lamp_changes(before: Mapping[str, str | None], keys: Mapping[str, str]) -> dict[str, int | None]:
+    """R41 hot desk: {phone ID: number id now logged in there, or None} for each handset whose
+    number changes between what Asterisk held (`before`) and the keys put now. A label or
+    feature change moves no lamp."""
+    changed = {k: keys[k] for k, old in before.items() if k in keys and old != keys[k]}
     lamps: dict[str, int | None] = {}
-    for key, value in changes.items():
+    for key, value in changed.items():
         if key.startswith("handset/"):
             lamps[key.removeprefix("handset/")] = int(value) if NUMBER_ID.fullmatch(value) else None
-    for key, value in changes.items():
+    for key, value in changed.items():
         parts = key.split("/")
         if len(parts) == 3 and parts[0] == "num" and parts[2] == "handset" and value and NUMBER_ID.fullmatch(parts[1]):
             lamps[value] = int(parts[1])
