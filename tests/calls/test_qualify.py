@@ -39,6 +39,7 @@ def test_r44_a_dead_handset_sends_its_callers_to_voicemail_within_three_seconds(
 
     assert result.ok, result
     assert seconds is not None and seconds < DEAD_BOUND_S, seconds
+    print(f"R44: a dead handset's caller answered by voicemail after {seconds:.2f} s")
     time.sleep(0.5)  # Asterisk's logger writes asynchronously
     assert 'VoiceMail("PJSIP/pbx-edge-1-' in asterisk.log_since(mark)
     assert f"n{alice['id']}@pbx,u" in asterisk.log_since(mark)
@@ -54,3 +55,22 @@ def test_r44_a_ringing_handset_is_not_taken_for_dead(world):
         messages = call.process.messages()
     assert any(m.direction == "received" and m.status == 180 for m in messages), "the caller hears ringback"
     call.process.kill()
+
+
+def test_r44_a_dead_handset_sends_its_callers_to_the_no_answer_forward_at_once(world):
+    alice = world.number(extension="201", occupier="Acme Ltd")
+    bob = world.number(extension="202", occupier="Acme Ltd")
+    world.set_features(alice["number"], forward_no_answer="202")
+    dead = world.handset_of(alice["handset"])
+    dead.register()  # ... and dies
+    try:
+        with world.handset_of(bob["handset"]) as phone:
+            call = world.start_call_from_trunk(alice["number"], hold=1)
+            seconds = answered_after(call)
+            result = call.wait()
+            assert len(phone.wait_invites(1, 5)) == 1  # Bob's phone took the forwarded call
+    finally:
+        dead.register(expires=0)
+
+    assert result.ok, result
+    assert seconds is not None and seconds < DEAD_BOUND_S, seconds
