@@ -1,9 +1,9 @@
-"""`pbx controller`: the outbox controller, the Stasis app, voicemail to email and the message lamp
-(R41), in one event loop
-(and, with PBX_EDGE_GATE_NODES, the edge gate: the edges give this node calls only while caught up).
+"""`pbx controller`: the outbox controller, the Stasis app, voicemail to email and the message
+lamp (R41), in one event loop (and, with PBX_EDGE_GATE_NODES, the edge gate: the edges give this
+node calls only while caught up).
 
 Each part reconnects to Asterisk on its own, so an Asterisk restart is ridden out
-by all three. A part that fails for any other reason is a bug: it is logged and
+by all of them. A part that fails for any other reason is a bug: it is logged and
 the whole process stops (non-zero), rather than running on half-alive.
 """
 
