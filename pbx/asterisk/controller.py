@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pbx.asterisk import outbox, routing, sync
 from pbx.asterisk.ami import Ami, AmiError
 from pbx.asterisk.handset_label import push_labels
+from pbx.asterisk.lamp import lamp_changes, push_lamps
 from pbx.asterisk.live_state import FAMILY, live_state
 from pbx.asterisk.local import asterisk_folders
 from pbx.asterisk.reconnect import Backoff, sleep_or_stop
@@ -247,7 +248,9 @@ class Controller:
         )
         # Screens follow a label or login changed while we were away; a wiped AstDB (a new
         # Asterisk) pushes nothing: its phones re-register and re-provision anyway.
-        await push_labels(ami, label_changes({k: current[k] for k in wanted if k in current}, wanted), self.settings)
+        held: dict[str, str | None] = {k: current[k] for k in wanted if k in current}
+        await push_labels(ami, label_changes(held, wanted), self.settings)
+        await push_lamps(ami, lamp_changes(held, wanted), self.settings)  # R41: the lamp follows the number
         token = uuid.uuid4().hex
         await ami.db_put(MARK_FAMILY, MARK_KEY, token)
         with transaction(self.factory) as session:
@@ -291,6 +294,7 @@ class Controller:
                 await ami.db_deltree(FAMILY, tree)  # an absent tree counts as deleted
             await routing.delete_routes(ami, stale)
             await push_labels(ami, label_changes(before, keys), self.settings)  # R15: after the keys are live
+            await push_lamps(ami, lamp_changes(before, keys), self.settings)  # R41: the lamp follows the number
             if batch.structure:
                 # After the keys: a new number is callable as soon as its AstDB keys are in (routing
                 # needs no file); only the rendered files (the mailboxes, on SQLite) follow, from a
@@ -417,7 +421,8 @@ def label_changes(before: dict[str, str | None], keys: dict[str, str]) -> dict[s
     for key in changed:
         if key.startswith("num/"):
             prefix = key.rsplit("/", 1)[0]
-            pushes.update({f"{prefix}/{leaf}": keys.get(f"{prefix}/{leaf}", "") for leaf in ("handset", "label")})
+            leaves = ("handset", "label") if keys.get(f"{prefix}/label") else ("handset", "label", "ext", "e164")
+            pushes.update({f"{prefix}/{leaf}": keys.get(f"{prefix}/{leaf}", "") for leaf in leaves})  # ext, e164: R15
     return pushes
 
 

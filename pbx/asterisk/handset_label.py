@@ -1,4 +1,5 @@
-"""R15: a handset shows the label (display name, else the user's name) of the number logged in to it.
+"""R15: a handset shows the label (display name, else the user's name, else its extension and
+E.164 number) of the number logged in to it.
 
 Two routes, both fed by the controller as it applies a change (see docs/architecture.md):
 - the caller ID name the handset presents: the dialplan sets CALLERID(name) from the
@@ -37,8 +38,17 @@ def label_pushes(keys: dict[str, str]) -> dict[str, str]:
     for key, phone_id in keys.items():
         parts = key.split("/")
         if len(parts) == 3 and parts[0] == "num" and parts[2] == "handset" and phone_id:
-            pushes[phone_id] = keys.get(f"num/{parts[1]}/label", "")
+            prefix = f"num/{parts[1]}"
+            pushes[phone_id] = keys.get(f"{prefix}/label", "") or fallback_label(
+                keys.get(f"{prefix}/ext", ""), keys.get(f"{prefix}/e164", "")
+            )
     return pushes
+
+
+def fallback_label(extension: str, e164: str) -> str:
+    """R15: a number with no display name (and no user's name) is shown by its extension and
+    E.164 number, never as a blank screen: "204 +442071234567"."""
+    return " ".join(part for part in (extension, e164) if part)
 
 
 def notify_variables(label: str) -> list[str]:

@@ -57,6 +57,8 @@ dtmf_mode=rfc4733
 send_pai=yes
 send_diversion=yes
 context=pbx-from-edge
+; R41: the only MESSAGE a node takes is the edge's "lamp" request (dialplan/pbx-lamp.conf).
+message_context=pbx-edge-message
 ; What the edge relays from a handset is not trusted with identities; the dialplan
 ; sets the caller from AstDB.
 trust_id_inbound=no

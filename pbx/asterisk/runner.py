@@ -1,8 +1,9 @@
-"""`pbx controller`: the outbox controller, the Stasis app and voicemail to email, in one event loop
-(and, with PBX_EDGE_GATE_NODES, the edge gate: the edges give this node calls only while caught up).
+"""`pbx controller`: the outbox controller, the Stasis app, voicemail to email and the message
+lamp (R41), in one event loop (and, with PBX_EDGE_GATE_NODES, the edge gate: the edges give this
+node calls only while caught up).
 
 Each part reconnects to Asterisk on its own, so an Asterisk restart is ridden out
-by all three. A part that fails for any other reason is a bug: it is logged and
+by all of them. A part that fails for any other reason is a bug: it is logged and
 the whole process stops (non-zero), rather than running on half-alive.
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pbx.asterisk.ari.app import StasisApp
 from pbx.asterisk.controller import Controller
+from pbx.asterisk.lamp import MessageLamp
 from pbx.asterisk.voicemail_mail import VoicemailMailer
 from pbx.edge.gate import EdgeGate
 from pbx.settings import Settings
@@ -37,6 +39,7 @@ async def run_all(settings: Settings, factory: sessionmaker[Session], stop: asyn
         "controller": controller.run(stop),
         "stasis app": StasisApp(settings, factory).run(stop),
         "voicemail mailer": VoicemailMailer(settings, factory).run(stop),
+        "message lamp": MessageLamp(settings, factory).run(stop),
     }
     if gate is not None:  # the edges give this node calls only while its agent is caught up
         parts["edge gate"] = gate.run(stop)

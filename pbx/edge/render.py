@@ -116,6 +116,10 @@ class EdgeConfig:
     algorithm: str = "round-robin"
     ping_interval: int = 2  # a restarted node waits this long for calls (503 with no other)
     node_timeout_ms: int = 2000
+    # R44: a handset's contact that sends nothing back (not even 100 Trying) within this
+    # is dead (unplugged, crashed without unregistering): the edge answers 480 at once.
+    handset_timeout_ms: int = 2000
+    lamp_max_expires: int = 3600  # R41: the longest message-summary subscription granted
     max_expires: int = 3600
     dialog_timeout: int = 14400
     dmq_ping_interval: int = 30
@@ -221,6 +225,8 @@ def _values(config: EdgeConfig) -> dict[str, Any]:
         "algorithm": ALGORITHMS[config.algorithm],
         "ping_interval": _int(config.ping_interval, "ping_interval", 1, 3600),
         "node_timeout_ms": _int(config.node_timeout_ms, "node_timeout_ms", 200, 60000),
+        "handset_timeout_ms": _int(config.handset_timeout_ms, "handset_timeout_ms", 200, 60000),
+        "lamp_max_expires": _int(config.lamp_max_expires, "lamp_max_expires", 60, 86400),
         "max_expires": _int(config.max_expires, "max_expires", 60, 86400),
         "dialog_timeout": _int(config.dialog_timeout, "dialog_timeout", 60, 86400),
         "dmq_ping_interval": _int(config.dmq_ping_interval, "dmq_ping_interval", 1, 3600),

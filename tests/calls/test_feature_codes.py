@@ -223,3 +223,48 @@ def test_a_call_whose_handler_fails_still_ends_promptly(world, asterisk):
         app.stop()
     assert "Playing 'im-sorry" in asterisk.log_since(mark)
     assert asterisk.channel_count() == 0
+
+
+def played(asterisk, mark: int) -> list[str]:
+    """The sounds played since mark, in order (Asterisk logs each: "Playing 'name.gsm'")."""
+    time.sleep(0.5)  # Asterisk's logger writes asynchronously
+    log = asterisk.log_since(mark)
+    return [
+        line.split("Playing '", 1)[1].split("'", 1)[0].rsplit(".", 1)[0]
+        for line in log.splitlines()
+        if "Playing '" in line
+    ]
+
+
+def says(sequence: list[str], words: list[str]) -> bool:
+    return any(sequence[i : i + len(words)] == words for i in range(len(sequence)))
+
+
+def test_r34_r21_a_refusal_says_which_rule_refused_it(world, asterisk, stasis_app):
+    bob = world.number(extension="202", occupier="Acme Ltd")
+    mark = asterisk.log_mark()
+
+    key(world, bob["handset"], "*90", "201#")  # call waiting is on: forward on busy is refused
+
+    reason = ["im-sorry", "call-waiting", "is-set-to", "activated", "call-fwd-on-busy", "feature-not-avail-line"]
+    assert says(played(asterisk, mark), reason), played(asterisk, mark)
+
+    key(world, bob["handset"], "*71")
+    key(world, bob["handset"], "*90", "201#")
+    mark = asterisk.log_mark()
+    key(world, bob["handset"], "*70")  # forward on busy is on: call waiting is refused, the other way round
+
+    reason = ["im-sorry", "call-fwd-on-busy", "is-set-to", "activated", "call-waiting", "feature-not-avail-line"]
+    assert says(played(asterisk, mark), reason), played(asterisk, mark)
+    assert features(world, bob["number"]).call_waiting is False
+
+
+def test_r34_r22_the_refusal_names_the_authorization_code(world, asterisk, stasis_app):
+    alice = world.number(extension="201", occupier="Acme Ltd")
+    world.set_features(alice["number"], authorization_code="4826")
+    mark = asterisk.log_mark()
+
+    key(world, alice["handset"], "*72", "202#")
+
+    reason = ["im-sorry", "vm-password", "is-set-to", "activated", "call-fwd-unconditional", "feature-not-avail-line"]
+    assert says(played(asterisk, mark), reason), played(asterisk, mark)

@@ -31,6 +31,7 @@ from sqlalchemy import select, text
 
 from pbx import cluster, demo
 from pbx.asterisk.ami import Ami
+from pbx.asterisk.lamp import MessageLamp
 from pbx.asterisk.local import LocalAsterisk
 from pbx.asterisk.start import start_local_asterisk
 from pbx.asterisk.voicemail_mail import VoicemailMailer
@@ -43,10 +44,12 @@ from pbx.store import PhoneNumber, make_engine, make_session_factory, transactio
 from pbx.store.migrate import upgrade
 from pbx.store.models import VoicemailMailJob
 from tests.calls.ari_fixtures import InThread
+from tests.calls.lamp_watch import LampWatch, subscribe
 from tests.calls.voice import leave_message
 from tests.cluster import Agent, AmiReader, wait_until
 from tests.postgres_server import fresh_database
 from tests.sip import sipp
+from tests.sip.handset import Handset
 from tests.sip.instance import settings_for_tests
 from tests.world import OUTSIDE_CALLER
 
@@ -289,3 +292,38 @@ def test_a_new_number_has_its_mailbox_on_every_node_with_no_voicemail_reload(nod
         result = leave_message(settings[1], "+442079460205", OUTSIDE_CALLER, tone_s=2)
         assert result.ok, result
     assert mailbox_count(settings[0], f"n{new_id}") == (1, 0)
+
+
+def test_r41_the_lamp_follows_a_box_whatever_node_takes_the_message(nodes, store):
+    """R41 in the cluster: a message left through node 2 lights the lamp (node 2's agent sees
+    MessageWaiting); a SUBSCRIBE answered by whichever node reads the count from the store."""
+    settings = nodes.settings
+    alice_id = number_id(store, "+442079460201")
+    with transaction(store) as session:
+        features.update_features(session, Actor.system("test"), alice_id, {"dnd": True})
+        handset = session.get(PhoneNumber, alice_id).handset
+        phone_id, password = handset.sip_username, handset.sip_password
+    wait_until(lambda: all(a.controller.in_service for a in nodes.agents), SYNC_TIMEOUT_S, "agents caught up")
+    time.sleep(1)  # both agents applied the DND change (in service: nothing after their cursors)
+    lamps = [InThread(lambda s=s: MessageLamp(s, store)).start() for s in settings]
+    wait_until(lambda: all(r.service is not None and r.service.listening.is_set() for r in lamps), 10, "lamps up")
+    phone = Handset(settings[0], phone_id, password)
+    phone.register()
+    watch = LampWatch(phone.port)
+    try:
+        with nodes.through(1):
+            assert leave_message(settings[1], "+442079460201", OUTSIDE_CALLER, tone_s=2).ok
+        on = watch.wait_for("yes")
+        assert on is not None, [m.body for m in watch.notifies]
+        assert "Voice-Message: 1/0 (0/0)" in on.body
+        assert [lamp.service.sent for lamp in lamps] == [0, 1]  # driven by the node that had the event
+        watch.close()
+        code, received, diagnostics = subscribe(settings[0], phone_id, password, phone.port)
+        assert code == 0, diagnostics
+        (notify,) = [m for m in received if m.method == "NOTIFY"]
+        assert "Messages-Waiting: yes" in notify.body and "Voice-Message: 1/0 (0/0)" in notify.body
+    finally:
+        watch.close()
+        phone.register(expires=0)
+        for lamp in lamps:
+            lamp.stop()

@@ -22,6 +22,8 @@ TONE_PACKETS = 6  # 120 ms of tone per digit
 END_PACKETS = 3  # the end event is sent three times (RFC 4733 2.5.1.4)
 GAP_PACKETS = 5  # 100 ms of silence between digits
 TAIL_PACKETS = 10
+PAUSE = ","  # one second of silence between digits (e.g. wait for a menu)
+PAUSE_PACKETS = 50
 SSRC = 0x5EED1234
 VOLUME = 10
 PCAP_EPOCH_US = 1_700_000_000 * 1_000_000
@@ -53,7 +55,7 @@ def _rtp(seq: int, ts: int, pt: int, payload: bytes, marker: bool = False) -> by
 
 def rtp_packets(digits: str) -> list[bytes]:
     """The RTP packets (one per 20 ms) for digits, silence around them."""
-    unknown = set(digits) - set(EVENT_CODES)
+    unknown = set(digits) - set(EVENT_CODES) - {PAUSE}
     if unknown:
         raise ValueError(f"not DTMF digits: {sorted(unknown)}")
     packets: list[bytes] = []
@@ -68,6 +70,9 @@ def rtp_packets(digits: str) -> list[bytes]:
 
     add_silence(LEAD_IN_PACKETS)
     for digit in digits:
+        if digit == PAUSE:
+            add_silence(PAUSE_PACKETS)
+            continue
         event, start = EVENT_CODES[digit], clock
         for i in range(TONE_PACKETS):
             duration = (i + 1) * SAMPLES_PER_PACKET
@@ -86,7 +91,9 @@ def rtp_packets(digits: str) -> list[bytes]:
 def duration_ms(digits: str) -> int:
     """How long playing the pcap for digits takes."""
     per_digit = TONE_PACKETS + END_PACKETS + GAP_PACKETS
-    return (LEAD_IN_PACKETS + per_digit * len(digits) + TAIL_PACKETS) * PTIME_MS
+    pauses = digits.count(PAUSE)
+    keyed = per_digit * (len(digits) - pauses) + PAUSE_PACKETS * pauses
+    return (LEAD_IN_PACKETS + keyed + TAIL_PACKETS) * PTIME_MS
 
 
 def write_dtmf_pcap(path: Path, digits: str) -> Path:

@@ -50,6 +50,17 @@ def test_r15_a_login_pushes_the_label_and_a_logout_clears_it():
     assert label_pushes(keys) == {"desk-os-5": "Meeting Room 1", "desk-os-3": ""}
 
 
+def test_r15_a_number_with_no_name_is_shown_by_its_extension_and_e164():
+    keys = {
+        "handset/desk-os-6": "7",
+        "num/7/handset": "desk-os-6",
+        "num/7/label": "",
+        "num/7/ext": "204",
+        "num/7/e164": "+442071234567",
+    }
+    assert label_pushes(keys) == {"desk-os-6": "204 +442071234567"}
+
+
 def test_r15_a_label_cannot_add_notify_variables_or_lines():
     variables = notify_variables('Bob, "the" \\Builder\r\nEvent=x')
     assert len(variables) == 3

@@ -2,13 +2,14 @@
 
 The codes and their names come from pbx.feature_table; the change goes through the
 web UI's own service, so it shows there and the other way round; a refused change is
-announced and nothing changes.
+announced with the rule that refused it (reasons.py) and nothing changes.
 """
 
 from __future__ import annotations
 
 from pbx.asterisk.ari import prompts
 from pbx.asterisk.ari.channel import Call
+from pbx.asterisk.ari.reasons import refusal
 from pbx.asterisk.ari.store import Store, caller
 from pbx.feature_table import Kind, feature_codes
 from pbx.services import phone
@@ -36,7 +37,7 @@ async def handle(call: Call, store: Store) -> None:
     except InvalidInput:
         await call.play(*prompts.NOT_A_NUMBER, interruptible=False)
         return
-    except PbxError:
-        await call.play(*prompts.REFUSED, interruptible=False)
+    except PbxError as error:
+        await call.play(*refusal(error, feature), interruptible=False)  # says which rule refused it
         return
     await call.play(*name, *(prompts.ACTIVATED if on else prompts.DEACTIVATED), interruptible=False)
