@@ -26,7 +26,7 @@ GREETING_CONTEXT = "pbx-ari-greeting"
 NUMBER_DIGITS = 16
 NUMBER_TRIES = 3
 MENU_ROUNDS = 10  # then goodbye: nobody spends longer here
-ENTER_NUMBER = prompts.sounds("vm-enter-num-to-call", "vm-then-pound")
+ENTER_NUMBER = prompts.ENTER_TARGET  # "telephone number ... followed by the pound key"
 MENU = prompts.sounds(
     *("vm-press", "digits/1", "for", "vm-messages"),
     *("vm-press", "digits/2", "for", "call-fwd-unconditional"),
