@@ -168,3 +168,13 @@ def test_r42_r18_wrong_pins_at_the_portal_count_and_lock(demo_store):
     assert run(demo_store, portal.check_pin, at, target, pin).check is PinCheck.LOCKED
     with pytest.raises(NotFound):  # a King's Cross number is not this portal's
         run(demo_store, portal.check_pin, at, number_id(demo_store, ACME_KX), "111111")
+
+
+def test_r42_r18_a_pin_locked_since_the_proof_opens_nothing_more(demo_store):
+    at = at_portal(demo_store)
+    proof = prove(demo_store, at, ACME_FREE)
+    for pin in ("111111", "222222", "333333"):
+        run(demo_store, portal.check_pin, at, proof.number_id, pin)  # someone else, at the same time
+    with pytest.raises(RuleBroken) as refused:
+        run(demo_store, portal.set_dnd, at.actor, proof, True)
+    assert refused.value.rule == "R18"

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from pbx.feature_table import DND, FORWARD_ALWAYS
 from pbx.services import audit, features, pins
 from pbx.services.actor import Actor
-from pbx.services.errors import InvalidInput, NotFound
+from pbx.services.errors import InvalidInput, NotFound, RuleBroken
 from pbx.services.live import personal_clause
 from pbx.services.lookup import get_number
 from pbx.services.phone.access import PinResult
@@ -115,6 +115,14 @@ def check_pin(session: Session, portal: Portal, number_id: int, pin: str) -> Pin
     return PinResult(check, proof)
 
 
+def _proved(session: Session, actor: Actor, proof: PinProof) -> Actor:
+    """The proved number's actor, unless its PIN was locked since (R18: a locked PIN opens nothing)."""
+    proved = proved_actor(actor, proof)
+    if get_number(session, proved, proof.number_id).pin_locked:
+        raise RuleBroken("R18", "The PIN is locked: an admin must reset it")
+    return proved
+
+
 def state(session: Session, actor: Actor, proof: PinProof) -> PortalState:
     """What the menu toggles: forward always and DND of the proved number."""
     proved = proved_actor(actor, proof)
@@ -127,7 +135,7 @@ def state(session: Session, actor: Actor, proof: PinProof) -> PortalState:
 
 def set_forward_always(session: Session, actor: Actor, proof: PinProof, keyed: str | None) -> None:
     """R20 (R22, R39 refused by update_features): forward always to the keyed target, or off (None)."""
-    proved = proved_actor(actor, proof)
+    proved = _proved(session, actor, proof)
     value = None
     if keyed is not None:
         if not keyed.isdigit():
@@ -139,13 +147,13 @@ def set_forward_always(session: Session, actor: Actor, proof: PinProof, keyed: s
 
 def set_dnd(session: Session, actor: Actor, proof: PinProof, on: bool) -> None:
     """R26: Do Not Disturb on or off, as the features page does it."""
-    features.update_features(session, proved_actor(actor, proof), proof.number_id, {DND.key: on})
+    features.update_features(session, _proved(session, actor, proof), proof.number_id, {DND.key: on})
 
 
 def record_greeting(session: Session, actor: Actor, proof: PinProof) -> tuple[GreetingWay, int]:
     """R42: the proved number's mailbox (its number id) and how its greeting is recorded there
     (the mailboxes' store decides: greetings in ODBC are app_voicemail's to write); audited."""
-    proved = proved_actor(actor, proof)
+    proved = _proved(session, actor, proof)
     number = get_number(session, proved, proof.number_id)
     way = GreetingWay.MAILBOX_MENU if session.get_bind().dialect.name == "postgresql" else GreetingWay.RECORD
     audit.record(session, proved, "voicemail.greeting", number=number, way=way.value)
