@@ -176,3 +176,31 @@ def test_r42_voicemail_and_greeting_from_the_portal(world, asterisk, stasis_app)
     time.sleep(0.5)
     assert greeting.exists()
     assert [e["way"] for e in audit(world, "voicemail.greeting", alice["number"])] == ["record"]
+
+
+def test_r42_a_handset_reaches_the_portal_by_its_number_too(world, stasis_app):
+    bob = acme(world, "202")
+    set_custom_pin(world, bob["number"], PIN)
+    portal_at_old_street(world)
+
+    # Dialled the national way from Bob's desk; his own extension is enough there.
+    result = world.call_from_handset(bob["handset"], "02079460999", dtmf=f"202#{PIN}#3")
+    assert result.ok, result
+
+    assert number_row(world, bob["number"]).features.dnd is True
+    (change,) = audit(world, "number.features", bob["number"])
+    assert change["actor"].startswith("voice portal (site ") and bob["handset"] in change["actor"]
+
+
+def test_r42_a_cleared_or_moved_portal_number_stops_answering_without_a_reload(world, stasis_app):
+    old_street = portal_at_old_street(world)
+    with transaction(world.factory) as session:
+        portal_number.set_portal_number(session, Actor.system("test"), old_street, "+442079460998")
+    world.apply()
+    assert world.call_from_trunk(PORTAL, expect=404).status == 404
+    assert world.call_from_trunk("+442079460998", hold=1).ok
+
+    with transaction(world.factory) as session:
+        portal_number.clear_portal_number(session, Actor.system("test"), old_street)
+    world.apply()
+    assert world.call_from_trunk("+442079460998", expect=404).status == 404
