@@ -281,3 +281,4 @@ def feature_codes() -> dict[str, tuple[Feature, bool]]:
 FORWARD_ALWAYS = BY_KEY["forward_always"]
 VOICEMAIL_EMAIL = BY_KEY["voicemail_email"]
 AUTHORIZATION_CODE = BY_KEY["authorization_code"]
+DND = BY_KEY["dnd"]  # the voice portal toggles it (R42)

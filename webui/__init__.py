@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
         api_actions,
         api_events,
         api_operator,
+        api_portal,
         auth,
         health,
         openapi,

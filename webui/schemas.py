@@ -46,6 +46,12 @@ class HandsetLogin(Body):
     phone_id: str = Field(min_length=1, description="pick the handset's Phone ID")
 
 
+class PortalNumber(Body):
+    """R42: PUT /sites/<id>/portal-number (the operator's)."""
+
+    number: str = Field(min_length=1, description="send the portal number in international format, e.g. +442079460999")
+
+
 class FeatureChanges(RootModel[dict[str, Any]]):
     """R20-R28: PATCH /numbers/<id>/features; the keys are the services' (pbx.services.feature_input)."""
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pbx.asterisk import outbox, routing, sync
+from pbx.asterisk import outbox, portal_keys, routing, sync
 from pbx.asterisk.ami import Ami, AmiError
 from pbx.asterisk.handset_label import push_labels
 from pbx.asterisk.lamp import lamp_changes, push_lamps
@@ -289,6 +289,7 @@ class Controller:
         try:
             before = await _label_state(ami, keys)
             stale = await routing.stale_routes(ami, batch.number_ids, keys)  # DIDs/extensions dropped
+            stale += await portal_keys.stale_portal(ami, batch.site_ids, keys)  # R42: a portal DID dropped
             await sync.put_keys(ami, keys)
             for tree in gone:
                 await ami.db_deltree(FAMILY, tree)  # an absent tree counts as deleted

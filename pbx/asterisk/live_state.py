@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pbx.asterisk.call_policy_keys import call_policy_keys
+from pbx.asterisk.portal_keys import site_keys
 from pbx.asterisk.routing import number_routes
 from pbx.asterisk.snapshot import HandsetView, NumberView, Snapshot
 from pbx.feature_table import CALL_FIELDS, FEATURES, Feature, Kind
@@ -67,4 +68,6 @@ def live_state(snapshot: Snapshot) -> dict[str, str]:
             state.update(number_keys(number))
     for handset in snapshot.handsets:
         state.update(handset_keys(handset))
+    for site in snapshot.sites:
+        state.update(site_keys(site))  # R42: the voice portal's DID
     return state

@@ -25,7 +25,8 @@ from sqlalchemy import ColumnElement, Engine, delete, func, literal_column, or_,
 from sqlalchemy.orm import Session, joinedload
 
 from pbx.asterisk.live_state import handset_keys, number_keys
-from pbx.asterisk.snapshot import HandsetView, number_view
+from pbx.asterisk.portal_keys import site_keys
+from pbx.asterisk.snapshot import HandsetView, SiteView, number_view
 from pbx.feature_table import Kind, of_kind
 from pbx.services.live import is_live
 from pbx.store.feature_columns import related
@@ -38,6 +39,7 @@ from pbx.store.models import (
     OutboxEntry,
     OutboxKind,
     PhoneNumber,
+    Site,
     utcnow,
 )
 
@@ -93,6 +95,7 @@ class Batch:
     structure: bool = False
     number_ids: set[int] = field(default_factory=set)
     handset_ids: set[int] = field(default_factory=set)
+    site_ids: set[int] = field(default_factory=set)  # R42: a site's voice portal number
 
     def __bool__(self) -> bool:
         return bool(self.row_ids)
@@ -231,6 +234,8 @@ def next_batch(session: Session, cursor: Position, limit: int | None = BATCH) ->
             batch.number_ids.add(row.subject_id)
         elif row.kind is OutboxKind.HANDSET and row.subject_id is not None:
             batch.handset_ids.add(row.subject_id)
+        elif row.kind is OutboxKind.SITE and row.subject_id is not None:
+            batch.site_ids.add(row.subject_id)
     return batch
 
 
@@ -269,6 +274,9 @@ def wanted_keys(session: Session, batch: Batch) -> tuple[dict[str, str], list[st
                     HandsetView(handset.id, handset.phone_id, handset.sip_password, handset.site_id, handset.number_id)
                 )
             )
+    if batch.site_ids:
+        for site in session.scalars(select(Site).where(Site.id.in_(batch.site_ids))):
+            keys.update(site_keys(SiteView(site.id, site.country, site.portal_number)))
     return keys, gone
 
 

@@ -54,6 +54,7 @@ class HandsetView:
 class SiteView:
     id: int
     country: str
+    portal_number: str | None = None  # R42: the site's voice portal DID
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ def load_snapshot(session: Session) -> Snapshot:
             HandsetView(h.id, h.phone_id, h.sip_password, h.site_id, h.number_id)
             for h in session.scalars(select(Handset).order_by(Handset.id))
         ),
-        sites=tuple(SiteView(s.id, s.country) for s in session.scalars(select(Site).order_by(Site.id))),
+        sites=tuple(
+            SiteView(s.id, s.country, s.portal_number) for s in session.scalars(select(Site).order_by(Site.id))
+        ),
         occupier_sites=tuple(sorted((o.id, s.id) for o in voice.values() for s in o.sites)),
     )

@@ -149,6 +149,8 @@ def allocate_number(
     checks.done()
     if session.scalar(select(PhoneNumber).where(PhoneNumber.e164 == number_text)):
         raise Conflict(f"{number_text} is already allocated")
+    if session.scalar(select(Site.id).where(Site.portal_number == number_text)) is not None:
+        raise Conflict(f"{number_text} is a voice portal number (R42)")
     if session.scalar(select(PhoneNumber).where(PhoneNumber.occupier_id == occupier.id, PhoneNumber.extension == ext)):
         raise Conflict(f"{occupier.name} already has a number with extension {ext}")
     number = PhoneNumber(

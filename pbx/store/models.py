@@ -86,7 +86,10 @@ occupier_site = Table(
 
 class Site(Base):
     __tablename__ = "site"
-    __table_args__ = (UniqueConstraint("operator_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("operator_id", "name"),
+        UniqueConstraint("portal_number", name="uq_site_portal_number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"))
@@ -95,6 +98,8 @@ class Site(Base):
     country: Mapped[str] = mapped_column(String(2), default="GB")
     # Emergency numbers besides 112/999/911 that always go out (R22).
     local_emergency: Mapped[str] = mapped_column(String(40), default="")
+    # R42: the voice portal's number (E.164), anyone calls it; None: no portal number.
+    portal_number: Mapped[str | None] = mapped_column(String(16), default=None)
 
     operator: Mapped[Operator] = relationship(back_populates="sites")
     occupiers: Mapped[list[Occupier]] = relationship(secondary=occupier_site, back_populates="sites")
@@ -286,6 +291,7 @@ class OutboxKind(str, enum.Enum):
     NUMBER = "number"  # a number's live state (AstDB): features, login, labels
     HANDSET = "handset"  # a handset's live state (which number is logged in)
     STRUCTURE = "structure"  # rendered files changed: numbers, handsets or mailboxes added/removed
+    SITE = "site"  # a site's live state (its voice portal number, R42)
 
 
 class OutboxEntry(Base):

@@ -93,6 +93,11 @@ class Call:
             if len(digits) < max_digits:
                 digits += digit
 
+    async def choose(self, *prompt: str, timeout: float = FIRST_DIGIT_S) -> str | None:
+        """One key of a menu (no '#'), or None after timeout seconds; digits typed ahead stay for later reads."""
+        await self.play(*prompt)
+        return await self._take(timeout)
+
     async def continue_to(self, context: str, extension: str, priority: int = 1) -> None:
         """Hand the channel back to the dialplan, which carries on from there."""
         await self._request(

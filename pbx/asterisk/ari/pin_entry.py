@@ -7,6 +7,8 @@ opens needs the proof the service hands back; this module only asks and says.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from pbx.asterisk.ari.channel import Call
 from pbx.asterisk.ari.store import Store
 from pbx.services import phone
@@ -29,11 +31,18 @@ CHANGED = "sound:vm-passchanged"
 
 async def unlock(call: Call, store: Store, actor: Actor, number_id: int, reach: phone.Reach) -> phone.PinProof | None:
     """The proof once the number's PIN is keyed right (and a custom PIN chosen if it was still the default)."""
+    return await unlock_by(call, store, actor, lambda pin: store(phone.check_pin, actor, number_id, pin, reach))
+
+
+async def unlock_by(
+    call: Call, store: Store, actor: Actor, check: Callable[[str], Awaitable[phone.PinResult]]
+) -> phone.PinProof | None:
+    """`unlock` with the service that checks the keyed PIN given (a handset's reach, or the voice portal)."""
     for _ in range(MAX_FAILED_ATTEMPTS):
         pin = await call.read(ENTER_PIN, max_digits=MAX_KEYED)
         if not pin:
             continue  # nothing keyed is no attempt
-        result = await store(phone.check_pin, actor, number_id, pin, reach)
+        result = await check(pin)
         if result.check is PinCheck.OK:
             return result.proof
         if result.check is PinCheck.MUST_CHANGE and result.proof is not None:

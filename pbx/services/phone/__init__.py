@@ -9,7 +9,9 @@ Who may do what from a phone:
 - keyed digits reach other numbers only inside a scope (`Reach`): the caller's own
   occupier (*98) or the handset's site (*11). The scope is what permits a PIN attempt;
 - a proved PIN (`check_pin` -> `PinProof`) lets the handset act for that number too:
-  open its voicemail, set its custom PIN, log it in here. Nothing else mints a proof.
+  open its voicemail, set its custom PIN, log it in here. Nothing else mints a proof;
+- the voice portal (R42, `phone.portal`): anyone calling a site's portal proves a number's
+  PIN there and acts for that number only, as `Actor.portal` (no handset, no operator rights).
 """
 
 from __future__ import annotations

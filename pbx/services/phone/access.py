@@ -18,7 +18,7 @@ from pbx.services.guards import Who, number_to_act_on
 from pbx.services.live import personal_clause
 from pbx.services.lookup import get_number
 from pbx.services.phone.desk import Reach, handset_of, reach_clause
-from pbx.services.phone.proof import PinProof, mint, proved_actor
+from pbx.services.phone.proof import PinProof, mint, proved_actor, renew
 from pbx.services.pins import PinCheck
 from pbx.store.models import PhoneNumber
 
@@ -67,7 +67,7 @@ def set_custom_pin(session: Session, actor: Actor, proof: PinProof, pin: str) ->
     if proof.new_pin_needed and number.custom_pin_hash is not None:
         raise RuleBroken("R17", "A custom PIN was chosen meanwhile: key that one")
     pins.set_custom_pin(session, proved, number, pin)
-    return mint(proof.phone_id, number.occupier_id, number.id, new_pin_needed=False)
+    return renew(proof, new_pin_needed=False)
 
 
 def open_voicemail(session: Session, actor: Actor, proof: PinProof) -> int:

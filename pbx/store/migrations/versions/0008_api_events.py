@@ -1,6 +1,6 @@
 """the API: per-user API tokens, the event table (R45), webhooks and their deliveries
 
-Revision ID: 0008_api
+Revision ID: 0008
 Revises: 0007
 
 event: one row per change, written in the change's transaction; txid as in the change log
@@ -10,7 +10,7 @@ event: one row per change, written in the change's transaction; txid as in the c
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_api"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
