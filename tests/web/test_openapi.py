@@ -83,6 +83,9 @@ def calls(ids):
         ("list_webhooks", ACME_ADMIN, "/api/v1/webhooks", None, 200),
         ("delete_webhook", ACME_ADMIN, "/api/v1/webhooks/{new_webhook}", None, 200),
         ("events_stream", ACME_ADMIN, "/api/v1/events/stream", None, 200),
+        ("portal_numbers", OPERATOR, "/api/v1/portal-numbers", None, 200),
+        ("set_portal_number", OPERATOR, f"/api/v1/sites/{site}/portal-number", {"number": "+442079460999"}, 200),
+        ("clear_portal_number", OPERATOR, f"/api/v1/sites/{site}/portal-number", None, 200),
     ]
 
 
