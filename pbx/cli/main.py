@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from pbx.asterisk.ami import AmiError
 from pbx.asterisk.local import AsteriskError
 from pbx.asterisk.provision import ProvisionError
-from pbx.cli import asterisk, edge, features, health, occupier, store, system
+from pbx.cli import asterisk, edge, features, health, main_number, occupier, store, system
 from pbx.edge.local import EdgeError
 from pbx.services.errors import InvalidInput, PbxError
 from pbx.services.unit_of_work import refusal_for
@@ -40,8 +40,11 @@ for command in (
     features.features_group,
     occupier.occupier_group,
     health.health_command,
+    main_number.site_group,  # R35
 ):
     cli.add_command(command)
+occupier.occupier_group.add_command(main_number.hunt_command)  # R35
+occupier.occupier_group.add_command(main_number.greeting_group)  # R35
 
 
 def main() -> None:
