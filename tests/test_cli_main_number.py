@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.test_cli import assert_one_line_error, demo_db, run_pbx, state  # noqa: F401 (fixtures)
+from tests import test_cli
+from tests.test_cli import assert_one_line_error, run_pbx
+
+# The CLI tests' demo store and state directory, shared as fixtures.
+demo_db = test_cli.demo_db
+state = test_cli.state
 
 
 def test_r35_site_hours_set_shown_and_cleared(state):
     set_ = run_pbx(
-        ["site", "hours", "London - Old Street", "--timezone", "Europe/London",
-         "--day", "mon=09:00-12:30,13:30-17:00", "--day", "fri=09:00-16:00", "--closed", "2026-12-25"],
+        [
+            "site",
+            "hours",
+            "London - Old Street",
+            "--timezone",
+            "Europe/London",
+            "--day",
+            "mon=09:00-12:30,13:30-17:00",
+            "--day",
+            "fri=09:00-16:00",
+            "--closed",
+            "2026-12-25",
+        ],
         state,
     )
     assert set_.returncode == 0, set_.stderr
@@ -21,7 +37,9 @@ def test_r35_site_hours_set_shown_and_cleared(state):
 
 
 def test_r35_bad_hours_are_one_line_errors(state):
-    bad_zone = run_pbx(["site", "hours", "London - Old Street", "--timezone", "Moon/Base", "--day", "mon=09:00-17:00"], state)
+    bad_zone = run_pbx(
+        ["site", "hours", "London - Old Street", "--timezone", "Moon/Base", "--day", "mon=09:00-17:00"], state
+    )
     assert "not a known time zone" in assert_one_line_error(bad_zone, 2)
     overlap = run_pbx(
         ["site", "hours", "London - Old Street", "--timezone", "Europe/London", "--day", "mon=09:00-12:00,11:00-13:00"],
@@ -33,8 +51,20 @@ def test_r35_bad_hours_are_one_line_errors(state):
 
 def test_r35_occupier_hunt_set_and_refused(state):
     shown = run_pbx(
-        ["occupier", "hunt", "Acme Ltd", "London - Old Street", "--strategy", "in_order",
-         "--member", "201:10", "--member", "202", "--out-of-hours", "voicemail"],
+        [
+            "occupier",
+            "hunt",
+            "Acme Ltd",
+            "London - Old Street",
+            "--strategy",
+            "in_order",
+            "--member",
+            "201:10",
+            "--member",
+            "202",
+            "--out-of-hours",
+            "voicemail",
+        ],
         state,
     )
     assert shown.returncode == 0, shown.stderr

@@ -282,7 +282,9 @@ class Controller:
             if not batch:
                 return False
             keys, gone = outbox.wanted_keys(session, batch)
-            greeting_files.write_missing(session, self.spool_dir, greeting_files.wanted_names(keys))  # R35: the file before its key
+            greeting_files.write_missing(
+                session, self.spool_dir, greeting_files.wanted_names(keys)
+            )  # R35: the file before its key
         keys, line_breaks = sync.split_sendable(keys)
         errors = _line_break_errors(line_breaks)
         refused = ""

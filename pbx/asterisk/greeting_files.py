@@ -35,7 +35,9 @@ def wanted_names(keys: Mapping[str, str]) -> set[str]:
 def snapshot_names(snapshot: Snapshot) -> set[str]:
     """The greetings a full sync's numbers name."""
     return {
-        greeting_name(n.id, n.handling.greeting) for n in snapshot.numbers if n.live and n.handling and n.handling.greeting
+        greeting_name(n.id, n.handling.greeting)
+        for n in snapshot.numbers
+        if n.live and n.handling and n.handling.greeting
     }
 
 

@@ -44,9 +44,7 @@ def _minus_a_minute(hhmm: str) -> str:
 def render_hours(weekly: Mapping[str, tuple[tuple[str, str], ...]]) -> str:
     """The weekly open intervals as GotoIfTime time specs (times,weekdays,mdays,months), '&' between them."""
     specs = [
-        f"{start}-{_minus_a_minute(end)},{day},*,*"
-        for day in WEEKDAYS
-        for start, end in sorted(weekly.get(day, ()))
+        f"{start}-{_minus_a_minute(end)},{day},*,*" for day in WEEKDAYS for start, end in sorted(weekly.get(day, ()))
     ]
     return "&".join(specs)
 

@@ -89,7 +89,9 @@ def site_group() -> None:
 @click.option("--closed", "closed", multiple=True, help="A closed date, YYYY-MM-DD (repeatable).")
 @click.option("--clear", is_flag=True, help="Remove the hours: always open.")
 @pass_app
-def hours_command(app: App, site: str, zone: str | None, days: tuple[str, ...], closed: tuple[str, ...], clear: bool) -> None:
+def hours_command(
+    app: App, site: str, zone: str | None, days: tuple[str, ...], closed: tuple[str, ...], clear: bool
+) -> None:
     """R35: print, set (all at once) or clear SITE's business hours."""
     actor = Actor.system(ACTOR)
     with transaction(app.factory) as session:
@@ -154,7 +156,9 @@ def greeting_upload(app: App, occupier: str, site: str, file: Path) -> None:
         raise InvalidInput("greeting", f"the file is larger than {main_greeting.MAX_BYTES // (1024 * 1024)} MB")
     actor = Actor.system(ACTOR)
     with transaction(app.factory) as session:
-        digest = main_greeting.upload_greeting(session, actor, _main_id(session, actor, occupier, site), file.read_bytes())
+        digest = main_greeting.upload_greeting(
+            session, actor, _main_id(session, actor, occupier, site), file.read_bytes()
+        )
     click.echo(f"greeting {digest} uploaded: played from the next call")
 
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select
@@ -75,7 +76,7 @@ def check_day(day: str, intervals: Iterable[str]) -> tuple[Interval, ...]:
     if len(parsed) > MAX_INTERVALS_PER_DAY:
         raise InvalidInput(field, f"at most {MAX_INTERVALS_PER_DAY} open intervals a day")
     parsed.sort(key=lambda i: minutes(i[0]))
-    for before, after in zip(parsed, parsed[1:], strict=False):
+    for before, after in pairwise(parsed):
         if minutes(after[0]) < minutes(before[1]):
             raise InvalidInput(field, f"{before[0]}-{before[1]} and {after[0]}-{after[1]} overlap")
     return tuple(parsed)

@@ -23,8 +23,8 @@ from pbx.services import audit, call_policy, outbox
 from pbx.services.actor import Actor
 from pbx.services.business_hours import Hours, hours_of
 from pbx.services.errors import InvalidInput, NotFound, RuleBroken
-from pbx.services.lookup import get_number, get_occupier, get_site
 from pbx.services.live import is_live
+from pbx.services.lookup import get_number, get_occupier, get_site
 from pbx.store.models import MainNumberHandling, PhoneNumber
 
 RING_ALL, IN_ORDER = "ring_all", "in_order"

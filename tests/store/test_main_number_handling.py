@@ -164,9 +164,10 @@ def test_r35_a_greeting_is_converted_to_8_khz_mono(demo_factory, tmp_path):
         out.write_bytes(stored.audio_8k)
         info = subprocess.run(["sox", "--i", str(out)], capture_output=True, text=True, check=True).stdout
         assert "Sample Rate    : 8000" in info and "Channels       : 1" in info
-        assert json.loads(session.scalars(select(AuditEntry.detail).order_by(AuditEntry.id.desc())).first())[
-            "digest"
-        ] == digest
+        assert (
+            json.loads(session.scalars(select(AuditEntry.detail).order_by(AuditEntry.id.desc())).first())["digest"]
+            == digest
+        )
 
 
 def test_r35_too_long_a_greeting_is_refused(tmp_path):

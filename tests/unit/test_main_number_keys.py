@@ -6,10 +6,12 @@ from pbx.asterisk.main_number_keys import MainHandlingView, main_number_keys, re
 
 
 def test_r35_weekly_hours_become_gotoiftime_specs_with_an_inclusive_end_minute():
-    weekly = {"fri": (("09:00", "16:00"),), "mon": (("13:30", "17:00"), ("09:00", "12:30")), "sun": (("10:00", "24:00"),)}
-    assert render_hours(weekly) == (
-        "09:00-12:29,mon,*,*&13:30-16:59,mon,*,*&09:00-15:59,fri,*,*&10:00-23:59,sun,*,*"
-    )
+    weekly = {
+        "fri": (("09:00", "16:00"),),
+        "mon": (("13:30", "17:00"), ("09:00", "12:30")),
+        "sun": (("10:00", "24:00"),),
+    }
+    assert render_hours(weekly) == ("09:00-12:29,mon,*,*&13:30-16:59,mon,*,*&09:00-15:59,fri,*,*&10:00-23:59,sun,*,*")
 
 
 def test_r35_no_hours_render_nothing():

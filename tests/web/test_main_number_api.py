@@ -95,7 +95,8 @@ def test_r35_console_links_to_the_call_handling_page_which_saves_and_refuses(sig
     page = operator.get(f"/operator/main-numbers/{main}")
     assert page.status_code == 200 and MAIN in page.get_data(as_text=True)
     done = operator.post_form(
-        f"/operator/main-numbers/{main}/hunt", {"strategy": "ring_all", "members": "201:15, 202", "out_of_hours": "voicemail"}
+        f"/operator/main-numbers/{main}/hunt",
+        {"strategy": "ring_all", "members": "201:15, 202", "out_of_hours": "voicemail"},
     )
     assert done.status_code == 303
     assert 'value="201:15, 202:20"' in operator.get(f"/operator/main-numbers/{main}").get_data(as_text=True)
@@ -105,7 +106,8 @@ def test_r35_console_links_to_the_call_handling_page_which_saves_and_refuses(sig
     assert refused.status_code == 400
     assert "overlap" in html.unescape(refused.get_data(as_text=True))
     saved = operator.post_form(
-        f"/operator/main-numbers/{main}/hours", {"timezone": "Europe/London", "hours_mon": "09:00-17:00", "closed_days": "2026-12-25"}
+        f"/operator/main-numbers/{main}/hours",
+        {"timezone": "Europe/London", "hours_mon": "09:00-17:00", "closed_days": "2026-12-25"},
     )
     assert saved.status_code == 303
     uploaded = operator.client.post(
