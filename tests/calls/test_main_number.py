@@ -20,6 +20,7 @@ from pbx.asterisk.local import asterisk_folders
 from pbx.services import business_hours, main_greeting, main_number_handling
 from pbx.services.actor import Actor
 from pbx.store import transaction
+from tests.calls.test_features import ANOTHER_CALLER, wait_on_a_call
 
 pytestmark = pytest.mark.asterisk
 OPERATOR = Actor.system("test")
@@ -116,6 +117,22 @@ def test_r35_in_order_skips_a_busy_member_and_rings_the_next(world):
         desk.wait_invites(1, 10)
     assert len(busy.invites) == 1
     assert time.monotonic() - started < 15  # busy: the next member at once, not after 20 s
+
+
+def test_r35_r21_in_order_skips_a_member_on_a_call_with_call_waiting_off(world):
+    main, alice, bob = MainNumber(world), _acme(world, "201"), _acme(world, "202")
+    world.set_features(alice["number"], call_waiting="off")
+    main.hunt("in_order", [("201", 20), ("202", 20)])
+    with world.handset_of(alice["handset"], calls=2, hold=10) as busy, world.handset_of(bob["handset"]) as desk:
+        first = world.start_call_from_trunk(alice["number"], hold=6)
+        busy.wait_invites(1, 10)
+        wait_on_a_call(world, alice["handset"])
+        started = time.monotonic()
+        assert world.call_from_trunk(main.data["number"], caller=ANOTHER_CALLER, hold=1).ok
+        desk.wait_invites(1, 10)
+        assert time.monotonic() - started < 15  # the edge's 486: bob at once, not after alice's 20 s
+        assert first.wait().ok
+    assert len(busy.invites) == 1  # the hunt's INVITE never reached alice's handset
 
 
 def test_r35_in_order_skips_a_member_on_dnd_without_ringing_it(world):
