@@ -20,7 +20,9 @@ from pbx.asterisk.local import asterisk_folders
 from pbx.services import business_hours, main_greeting, main_number_handling
 from pbx.services.actor import Actor
 from pbx.store import transaction
+from tests.calls.ear import start_listening_trunk_call
 from tests.calls.test_features import ANOTHER_CALLER, wait_on_a_call
+from tests.world import OUTSIDE_CALLER
 
 pytestmark = pytest.mark.asterisk
 OPERATOR = Actor.system("test")
@@ -231,3 +233,27 @@ def test_r35_an_uploaded_greeting_is_converted_and_played_before_the_hunt(world,
     assert "Playing '" in log[max(0, playing - 200) : playing], log[-3000:]
     assert 0 <= playing < log.find('"Local/'), log[-3000:]  # the greeting played, then the hunt
     assert not [p for p in world.asterisk.problems_since(mark) if "pbx-greetings" in p]
+
+
+def listen_to_main_number(world, main, alice):
+    with world.handset_of(alice["handset"]):
+        call, ear = start_listening_trunk_call(world.settings, main.data["number"], OUTSIDE_CALLER, hold=1)
+        try:
+            assert call.wait(40).ok
+        finally:
+            ear.close()
+    return ear
+
+
+@pytest.mark.parametrize("greeting", [True, False])
+def test_r35_the_caller_hears_the_uploaded_1_khz_greeting(world, tmp_path, greeting):
+    """The tone is in the audio the caller receives (early media), and only with the greeting."""
+    main, alice = MainNumber(world), _acme(world, "201")
+    main.hunt("ring_all", [("201", 20)])
+    if greeting:
+        with transaction(world.factory) as session:
+            main_greeting.upload_greeting(session, OPERATOR, main.id, tone_wav(tmp_path / "tone.wav", seconds=2))
+        world.apply()
+    ear = listen_to_main_number(world, main, alice)
+    assert ear.heard(1000) is greeting, f"{len(ear.samples)} samples"
+    assert not ear.heard(440)
