@@ -151,9 +151,12 @@ def uploaded_audio() -> bytes:
     limit = main_greeting.MAX_BYTES
     if request.content_length is not None and request.content_length > limit + 64 * 1024:
         raise InvalidInput("greeting", f"the file is larger than {limit // (1024 * 1024)} MB")
-    upload = request.files.get("file")
-    data = upload.stream.read(limit + 1) if upload is not None else request.get_data(cache=False)[: limit + 1]
-    return data
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise InvalidInput("greeting", 'send the file in the multipart field "file"')
+        return upload.stream.read(limit + 1)
+    return request.stream.read(limit + 1)
 
 
 @bp.put("/main-numbers/<int:number_id>/greeting")

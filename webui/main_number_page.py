@@ -13,7 +13,7 @@ import re
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SelectField, StringField
+from wtforms import StringField
 
 from pbx.services import business_hours, main_greeting, main_number_handling
 from pbx.services.errors import InvalidInput
@@ -23,6 +23,7 @@ from webui.store import unit_of_work
 
 bp = Blueprint("main_number", __name__, url_prefix="/operator/main-numbers")
 DAY_FIELDS = {f"hours_{d}": d for d in business_hours.WEEKDAYS}
+STRATEGY_CHOICES = (("ring_all", "Ring all"), ("in_order", "In order"))
 
 
 class HoursForm(FlaskForm):
@@ -42,7 +43,7 @@ class HoursForm(FlaskForm):
 class HuntForm(FlaskForm):
     """R35: members as "201:20, 202:20" (extension:ring seconds), in order."""
 
-    strategy = SelectField("Strategy", choices=[("ring_all", "Ring all"), ("in_order", "In order")])
+    strategy = StringField("Strategy")  # the service checks it is one of STRATEGY_CHOICES
     members = StringField("Members")
     out_of_hours = StringField("Out of hours / no answer")
 
@@ -77,6 +78,7 @@ def _page(number_id: int, hours_form=None, hunt_form=None, greeting_form=None, b
         hunt_form=hunt_form,
         greeting_form=greeting_form or GreetingForm(formdata=None),
         day_fields=DAY_FIELDS,
+        strategies=STRATEGY_CHOICES,
         banner_messages=banner or [],
     ), status
 
