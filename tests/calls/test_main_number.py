@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pbx.asterisk.local import asterisk_folders
-from pbx.services import business_hours, main_greeting, main_number_handling
+from pbx.services import business_hours, call_policy, main_greeting, main_number_handling
 from pbx.services.actor import Actor
 from pbx.store import transaction
+from pbx.store.models import PhoneNumber
 from tests.calls.ear import start_listening_trunk_call
 from tests.calls.test_features import ANOTHER_CALLER, wait_on_a_call
 from tests.world import OUTSIDE_CALLER
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.asterisk
 OPERATOR = Actor.system("test")
 EXTERNAL = "+447700900456"  # a UK mobile behind the trunk: Acme's policy allows it
 RING_S = 5
+MOBILE = "+447400123456"  # a UK mobile by the numbering plan (tests/calls/test_call_policy.py)
 
 
 def local_midday_zone() -> str:
@@ -58,8 +60,6 @@ class MainNumber:
         self.data = world.number(main=True, site="London - Old Street", occupier="Acme Ltd")
         self.id = self.data["id"]
         with transaction(world.factory) as session:
-            from pbx.store.models import PhoneNumber
-
             self.site_id = session.get(PhoneNumber, self.id).site_id
 
     def hunt(self, strategy: str, members: list[tuple[str, int]]) -> None:
@@ -193,6 +193,20 @@ def test_r35_r39_out_of_hours_forward_goes_out_through_the_trunk(world):
         outside.wait_invites(1, 10)
     assert desk.invites == []
     assert outside.invites[0].request_user == EXTERNAL
+
+
+def test_r35_r39_out_of_hours_forward_refused_at_call_time_once_the_policy_drops_its_class(world):
+    main = MainNumber(world)
+    main.hours(open_now=False)
+    main.out_of_hours(MOBILE)  # allowed when saved
+    with transaction(world.factory) as session:
+        occupier_id = session.get(PhoneNumber, main.id).occupier_id
+        call_policy.set_allowed_classes(session, OPERATOR, occupier_id, "national")
+    world.apply()
+    with world.outside_world() as outside:
+        refused = world.call_from_trunk(main.data["number"], expect=403)
+        assert refused.status == 403, refused
+    assert outside.invites == []
 
 
 def test_r35_hours_changed_back_to_open_ring_the_hunt_on_the_next_call(world):
