@@ -13,6 +13,9 @@ command -v kamailio >/dev/null || need_apt+=(kamailio)
 command -v debootstrap >/dev/null || need_apt+=(debootstrap)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# R35: main-number greetings are checked and converted with sox (MP3 through libsox-fmt-mp3).
+command -v sox >/dev/null || need_apt+=(sox)
+[ -e /usr/lib/x86_64-linux-gnu/sox/libsox_fmt_mp3.so ] || need_apt+=(libsox-fmt-mp3)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "installing ${need_apt[*]}"
   apt-get update -q

@@ -83,10 +83,12 @@ def _register_blueprints(app: Flask) -> None:
         api,
         api_actions,
         api_events,
+        api_main_number,
         api_operator,
         api_portal,
         auth,
         health,
+        main_number_page,
         openapi,
         operator,
         profile,
@@ -95,7 +97,7 @@ def _register_blueprints(app: Flask) -> None:
         users,
     )
 
-    for module in (auth, telephony, users, profile, tokens, operator, api, health):
+    for module in (auth, telephony, users, profile, tokens, operator, api, health, main_number_page):
         app.register_blueprint(module.bp)
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pbx.asterisk import outbox, portal_keys, routing, sync
+from pbx.asterisk import greeting_files, outbox, portal_keys, routing, sync
 from pbx.asterisk.ami import Ami, AmiError
 from pbx.asterisk.handset_label import push_labels
 from pbx.asterisk.lamp import lamp_changes, push_lamps
@@ -92,6 +92,7 @@ class Controller:
         self.factory = factory
         self.name = name or settings.node_name
         self.etc_dir = asterisk_folders(settings).etc  # where rendered config is written
+        self.spool_dir = asterisk_folders(settings).spool  # R35: main-number greetings go under it
         self.on_caught_up, self.on_behind, self.on_applied = on_caught_up, on_behind, on_applied
         engine = factory.kw["bind"]
         self._waiting = outbox.WaitingProbe(engine)
@@ -232,6 +233,7 @@ class Controller:
             # read, so the snapshot holds its change (PostgreSQL reads at READ COMMITTED).
             cursor = outbox.head(session)
             snapshot = load_snapshot(session)
+            greeting_files.write_missing(session, self.spool_dir, greeting_files.snapshot_names(snapshot))  # R35
         report = SyncReport()
         self._report(Progress("writing files"))
         report.reloads = await sync.apply_files(ami, self.etc_dir, render(snapshot, self.settings))
@@ -283,6 +285,9 @@ class Controller:
             if not batch:
                 return False
             keys, gone = outbox.wanted_keys(session, batch)
+            greeting_files.write_missing(
+                session, self.spool_dir, greeting_files.wanted_names(keys)
+            )  # R35: the file before its key
         keys, line_breaks = sync.split_sendable(keys)
         errors = _line_break_errors(line_breaks)
         refused = ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pbx.asterisk.call_policy_keys import call_policy_keys
+from pbx.asterisk.main_number_keys import HUNT_MARK, main_number_keys
 from pbx.asterisk.portal_keys import site_keys
 from pbx.asterisk.routing import number_routes
 from pbx.asterisk.snapshot import HandsetView, NumberView, Snapshot
@@ -52,8 +53,15 @@ def number_keys(number: NumberView) -> dict[str, str]:
     # key is also one atomic put, so a call never sees half of a change.
     # The fields are validated tokens (digits, E.164, flags, a phone ID) with no comma; were
     # one there, it is dropped so no field shifts (the call then fails, never mis-routes).
-    keys["call"] = ",".join(keys[k].replace(",", "") for k in CALL_FIELDS)
-    return {f"{prefix}/{key}": value for key, value in keys.items()} | number_routes(number) | call_policy_keys(number)
+    call = {**keys, "main_dest": HUNT_MARK} if number.handling else keys  # R35: [pbx-main] takes the call
+    keys["call"] = ",".join(call[k].replace(",", "") for k in CALL_FIELDS)
+    main = main_number_keys(number.id, number.handling) if number.handling else {}
+    return (
+        {f"{prefix}/{key}": value for key, value in keys.items()}
+        | number_routes(number)
+        | call_policy_keys(number)
+        | main
+    )
 
 
 def handset_keys(handset: HandsetView) -> dict[str, str]:

@@ -6,6 +6,7 @@ can call with any data and a benchmark can time without a database.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from pbx.asterisk.main_number_keys import MainHandlingView
 from pbx.services.feature_input import shown_values
 from pbx.services.live import is_live
 from pbx.store.models import Handset, Occupier, PhoneNumber, Site
@@ -39,6 +41,7 @@ class NumberView:
     features: Mapping[str, Any] = field(default_factory=default_features)
     country: str = ""  # the site's ISO country code: national dialling (pbx/asterisk/routing.py)
     allowed_classes: str = "national,mobile"  # R39: its occupier's call policy (call_policy_keys.py)
+    handling: MainHandlingView | None = None  # R35: a main number's hunt, hours, greeting (main_number_keys.py)
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,28 @@ def number_view(number: PhoneNumber) -> NumberView:
         features=features,
         country=number.site.country if number.site is not None else "",
         allowed_classes=number.occupier.allowed_classes,
+        handling=main_handling_view(number),
+    )
+
+
+def main_handling_view(number: PhoneNumber) -> MainHandlingView | None:
+    """R35: a main number's call handling with its site's hours; None when it has neither.
+
+    Read only for main numbers (a few per site), so loading it lazily costs the call path nothing."""
+    if not number.is_main:
+        return None
+    row, hours = number.handling, number.site.hours if number.site is not None else None
+    if row is None and hours is None:
+        return None
+    weekly = {d: tuple((a, b) for a, b in spans) for d, spans in json.loads(hours.weekly).items()} if hours else {}
+    return MainHandlingView(
+        strategy=row.strategy if row else "ring_all",
+        members=tuple((int(m), int(r)) for m, r in json.loads(row.members)) if row else (),
+        out_of_hours=row.out_of_hours if row else "voicemail",
+        greeting=row.greeting if row else "",
+        timezone=hours.timezone if hours else "",
+        weekly=weekly,
+        closed_days=tuple(json.loads(hours.closed_days)) if hours else (),
     )
 
 

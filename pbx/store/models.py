@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -105,6 +106,7 @@ class Site(Base):
     occupiers: Mapped[list[Occupier]] = relationship(secondary=occupier_site, back_populates="sites")
     numbers: Mapped[list[PhoneNumber]] = relationship(back_populates="site")
     handsets: Mapped[list[Handset]] = relationship(back_populates="site")
+    hours: Mapped[SiteHours | None] = relationship(uselist=False, cascade="all, delete-orphan")  # R35
 
 
 class Occupier(Base):
@@ -197,6 +199,10 @@ class PhoneNumber(Base):
     handset: Mapped[Handset | None] = relationship(back_populates="number", uselist=False)
     features: Mapped[NumberFeatures] = relationship(
         back_populates="number", uselist=False, cascade="all, delete-orphan", foreign_keys="NumberFeatures.number_id"
+    )
+    # R35: a main number's hunt group, out-of-hours destination and greeting (None: it rings main_destination).
+    handling: Mapped[MainNumberHandling | None] = relationship(
+        uselist=False, cascade="all, delete-orphan", foreign_keys="MainNumberHandling.number_id"
     )
 
     @property
@@ -450,3 +456,50 @@ class WebhookDelivery(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SiteHours(Base):
+    """R35: a site's business hours, which its main numbers follow (pbx.services.business_hours).
+
+    weekly: JSON {"mon": [["09:00", "17:00"], ...], ...}, the end minute excluded;
+    closed_days: JSON ["2026-12-25", ...]. Rendered into AstDB (pbx.asterisk.main_number_keys)
+    and evaluated by the dialplan at call time, in the site's time zone.
+    """
+
+    __tablename__ = "site_hours"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    weekly: Mapped[str] = mapped_column(Text, default="{}")
+    closed_days: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class MainNumberHandling(Base):
+    """R35: how a main number handles a call (pbx.services.main_number_handling).
+
+    members: JSON [[number id, ring seconds], ...] in hunt order; strategy "ring_all" or
+    "in_order"; out_of_hours "voicemail" or the extension / E.164 number calls go to when
+    the site is closed or nobody answers; greeting: the first 12 hex digits of the
+    greeting's SHA-256 ("" none), naming its sound file on every node.
+    """
+
+    __tablename__ = "main_number_handling"
+
+    number_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id", ondelete="CASCADE"), primary_key=True)
+    strategy: Mapped[str] = mapped_column(String(10), default="ring_all")
+    members: Mapped[str] = mapped_column(Text, default="[]")
+    out_of_hours: Mapped[str] = mapped_column(String(16), default="voicemail")
+    greeting: Mapped[str] = mapped_column(String(12), default="")
+
+
+class MainGreeting(Base):
+    """R35: a main number's greeting, converted once (sox) and kept here so every node's agent
+    can write the same sound file (pbx.asterisk.greeting_files): 8 kHz and 16 kHz mono WAV."""
+
+    __tablename__ = "main_greeting"
+
+    number_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id", ondelete="CASCADE"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(12))
+    audio_8k: Mapped[bytes] = mapped_column(LargeBinary)
+    audio_16k: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -30,6 +30,7 @@ def calls(ids):
     alice = ids.numbers["+442079460201"]
     site = ids.sites[OLD_STREET]
     acme = ids.occupiers["Acme Ltd"]
+    main = ids.numbers["+442079460100"]  # Acme's main number at Old Street
     return [
         ("openapi_json", None, "/api/v1/openapi.json", None, 200),
         ("docs", None, "/api/v1/docs", None, 200),
@@ -86,6 +87,27 @@ def calls(ids):
         ("portal_numbers", OPERATOR, "/api/v1/portal-numbers", None, 200),
         ("set_portal_number", OPERATOR, f"/api/v1/sites/{site}/portal-number", {"number": "+442079460999"}, 200),
         ("clear_portal_number", OPERATOR, f"/api/v1/sites/{site}/portal-number", None, 200),
+        ("site_hours", OPERATOR, f"/api/v1/sites/{site}/hours", None, 200),
+        (
+            "set_site_hours",
+            OPERATOR,
+            f"/api/v1/sites/{site}/hours",
+            {"timezone": "Europe/London", "weekly": {"mon": ["09:00-17:00"]}, "closed_days": ["2026-12-25"]},
+            200,
+        ),
+        ("clear_site_hours", OPERATOR, f"/api/v1/sites/{site}/hours", None, 200),
+        ("handling", OPERATOR, f"/api/v1/main-numbers/{main}/handling", None, 200),
+        (
+            "set_hunt",
+            OPERATOR,
+            f"/api/v1/main-numbers/{main}/hunt",
+            {"strategy": "in_order", "members": [{"extension": "201", "ring_seconds": 15}]},
+            200,
+        ),
+        ("set_out_of_hours", OPERATOR, f"/api/v1/main-numbers/{main}/out-of-hours", {"destination": "voicemail"}, 200),
+        ("upload_greeting", OPERATOR, f"/api/v1/main-numbers/{main}/greeting", None, 400),  # no audio: refused
+        ("remove_greeting", OPERATOR, f"/api/v1/main-numbers/{main}/greeting", None, 200),
+        ("clear_handling", OPERATOR, f"/api/v1/main-numbers/{main}/handling", None, 200),
     ]
 
 
