@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Engine, delete, func, literal_column, or_,
 from sqlalchemy.orm import Session, joinedload
 
 from pbx.asterisk.live_state import handset_keys, number_keys
-from pbx.asterisk.snapshot import HandsetView, number_view
+from pbx.asterisk.snapshot import handset_view, number_view
 from pbx.feature_table import Kind, of_kind
 from pbx.services.live import is_live
 from pbx.store.feature_columns import related
@@ -264,11 +264,7 @@ def wanted_keys(session: Session, batch: Batch) -> tuple[dict[str, str], list[st
     gone.extend(f"num/{number_id}" for number_id in batch.number_ids - found)
     if batch.handset_ids:
         for handset in session.scalars(select(Handset).where(Handset.id.in_(batch.handset_ids))):
-            keys.update(
-                handset_keys(
-                    HandsetView(handset.id, handset.phone_id, handset.sip_password, handset.site_id, handset.number_id)
-                )
-            )
+            keys.update(handset_keys(handset_view(handset)))
     return keys, gone
 
 
