@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from pbx.asterisk.ami import AmiError
 from pbx.asterisk.local import AsteriskError
 from pbx.asterisk.provision import ProvisionError
-from pbx.cli import asterisk, edge, features, health, occupier, store, system
+from pbx.cli import asterisk, edge, features, health, numbers, occupier, store, system
 from pbx.edge.local import EdgeError
 from pbx.services.errors import InvalidInput, PbxError
 from pbx.services.unit_of_work import refusal_for
@@ -39,6 +39,8 @@ for command in (
     system.down,
     features.features_group,
     occupier.occupier_group,
+    numbers.numbers_group,
+    numbers.site_group,
     health.health_command,
 ):
     cli.add_command(command)

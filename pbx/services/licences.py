@@ -97,7 +97,7 @@ def claim(session: Session, number: PhoneNumber) -> None:
         raise RuleBroken(
             "R36",
             f"{number.occupier.name} has no free voice service: {taken} of {bought} bought are in use."
-            " Ask the operator to add voice services, or reserve a number it no longer needs",
+            " The operator can add voice services in the console",
         )
 
 
