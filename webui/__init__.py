@@ -78,9 +78,20 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webui import api, api_actions, auth, health, operator, profile, telephony, users  # noqa: F401
+    from webui import (  # noqa: F401
+        api,
+        api_actions,
+        api_operator,
+        auth,
+        health,
+        operator,
+        operator_numbers,
+        profile,
+        telephony,
+        users,
+    )
 
-    for module in (auth, telephony, users, profile, operator, api, health):
+    for module in (auth, telephony, users, profile, operator, operator_numbers, api, health):
         app.register_blueprint(module.bp)
 
 
