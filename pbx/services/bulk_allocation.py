@@ -74,8 +74,10 @@ def _records(text: str) -> list[tuple[int, dict[str, str]]]:
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise InvalidInput(FILE, f"the header row needs the columns {', '.join(REQUIRED)} (missing: {', '.join(missing)})", "File")
-    records = []
+        raise InvalidInput(
+            FILE, f"the header row needs the columns {', '.join(REQUIRED)} (missing: {', '.join(missing)})", "File"
+        )
+    records: list[tuple[int, dict[str, str]]] = []
     for row_number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue  # a blank line, as spreadsheets leave at the end
@@ -101,13 +103,11 @@ def plan(session: Session, actor: Actor, data: bytes | str) -> Plan:
     for row_number, values in records:
         key = f"row {row_number}"
         try:
-            occupier = occupiers.get(values["occupier"])
-            site = sites.get(values["site"])
-            if occupier is None or site is None:
-                raise InvalidInput(
-                    "occupier" if occupier is None else "site",
-                    f"there is no {'occupier' if occupier is None else 'site'} called {values['occupier' if occupier is None else 'site']!r}",
-                )
+            occupier, site = occupiers.get(values["occupier"]), sites.get(values["site"])
+            if occupier is None:
+                raise InvalidInput("occupier", f"there is no occupier called {values['occupier']!r}")
+            if site is None:
+                raise InvalidInput("site", f"there is no site called {values['site']!r}")
             checked = ops.check_allocation(session, occupier, site, values["number"], values["extension"])
         except PbxError as refusal:
             errors[key] = f"Row {row_number}: {_reasons(refusal)}"
@@ -117,7 +117,9 @@ def plan(session: Session, actor: Actor, data: bytes | str) -> Plan:
         if first != row_number:
             errors[key] = f"Row {row_number}: {checked.e164} is also in row {first}"
         elif first_ext != row_number:
-            errors[key] = f"Row {row_number}: extension {checked.extension} of {occupier.name} is also in row {first_ext}"
+            errors[key] = (
+                f"Row {row_number}: extension {checked.extension} of {occupier.name} is also in row {first_ext}"
+            )
         else:
             planned.append(PlannedRow(row_number, checked.e164, checked.extension, occupier.name, site.name))
     return Plan(planned, errors)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pbx.services import audit
@@ -44,7 +44,7 @@ class Usage:
         return f"{self.used} / {self.bought}"
 
 
-def uses_licence():
+def uses_licence() -> ColumnElement[bool]:
     """The numbers that use a voice service, as a WHERE clause on PhoneNumber."""
     return or_(PhoneNumber.status != NumberStatus.RESERVED, PhoneNumber.is_main.is_(True))
 
@@ -110,8 +110,7 @@ def set_bought(session: Session, actor: Actor, occupier_id: int, count: int | st
     in_use = used(session, occupier.id)
     if wanted < in_use:
         raise RuleBroken(
-            "R36",
-            f"{occupier.name} uses {in_use} voice services: the number bought cannot be lower than {in_use}",
+            "R36", f"{occupier.name} uses {in_use} voice services: the number bought cannot be lower than {in_use}"
         )
     before = occupier.voice_licences
     occupier.voice_licences = wanted

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Row, Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from pbx.services.actor import Actor
@@ -84,7 +85,7 @@ def parse_filter(values: Mapping[str, str | None]) -> NumberFilter:
     return chosen
 
 
-def numbers_query(actor: Actor, chosen: NumberFilter) -> Select:
+def numbers_query(actor: Actor, chosen: NumberFilter) -> Select[Any]:
     """R37: the operator's numbers as plain columns, filtered and ordered in the database."""
     actor.require_operator()
     logged_in = exists().where(Handset.number_id == PhoneNumber.id)
@@ -127,7 +128,7 @@ def numbers_query(actor: Actor, chosen: NumberFilter) -> Select:
     return query
 
 
-def _listed(row) -> ListedNumber:
+def _listed(row: Row[Any]) -> ListedNumber:
     return ListedNumber(
         id=row.id,
         e164=row.e164,

@@ -151,12 +151,7 @@ class Allocation:
 
 
 def check_allocation(
-    session: Session,
-    occupier: Occupier,
-    site: Site,
-    e164: str,
-    extension: str,
-    default_pin: str | None = None,
+    session: Session, occupier: Occupier, site: Site, e164: str, extension: str, default_pin: str | None = None
 ) -> Allocation:
     """R4: what a new number must be; every wrong field at once (FieldErrors), then what the store holds (Conflict).
 
@@ -172,6 +167,7 @@ def check_allocation(
     if default_pin and pin:
         checks.run(check_default_pin, pin, ext or "")  # R19
     checks.done()
+    assert number_text is not None and ext is not None and pin is not None  # done() raised otherwise
     if session.scalar(select(PhoneNumber.id).where(PhoneNumber.e164 == number_text)):
         raise Conflict(f"{number_text} is already allocated")
     if session.scalar(

@@ -57,7 +57,7 @@ def test_r36_activation_at_the_limit_is_refused_and_changes_nothing(demo_factory
 def test_r36_lowering_below_the_numbers_in_use_is_refused_with_the_count(demo_factory):
     with transaction(demo_factory) as session:
         acme_id = _acme(session).id
-        with pytest.raises(RuleBroken, match="uses 8 voice services.*lower than 8"):
+        with pytest.raises(RuleBroken, match=r"uses 8 voice services.*lower than 8"):
             licences.set_bought(session, SYSTEM, acme_id, 7)
         with pytest.raises(InvalidInput):
             licences.set_bought(session, SYSTEM, acme_id, "ten")

@@ -22,7 +22,11 @@ from pbx.store.models import NumberStatus, Occupier, PhoneNumber, Site
 from tests.web.conftest import ACME_ADMIN, OPERATOR
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-UPLOAD_OK = "number,extension,occupier,site\n+442079460401,401,Acme Ltd,London - Old Street\n'+442079460402,402,Acme Ltd,London - King's Cross\n"
+UPLOAD_OK = (
+    "number,extension,occupier,site\n"
+    "+442079460401,401,Acme Ltd,London - Old Street\n"
+    "'+442079460402,402,Acme Ltd,London - King's Cross\n"
+)
 UPLOAD_WRONG = UPLOAD_OK + "+442079460401,403,Acme Ltd,London - Old Street\n+4420,404,Acme Ltd,London - Old Street\n"
 CHUNK = 10_000
 
@@ -107,7 +111,8 @@ def _probe(url: str) -> dict:
 
 def test_r37_a_csv_of_100000_numbers_streams_in_memory_that_does_not_grow_with_the_rows(seeded_template, tmp_path):
     """Peak memory of the download process at 10,000 and 100,000 numbers: were the rows loaded at
-    once, 90,000 more would cost tens of MB (measured: ~1 kB per row as ORM objects)."""
+    once, 90,000 more would cost tens of MB (measured here: 100,000 rows collected in a list take
+    65 MB more; streamed, the download adds about 1.4 MB at 10,000 and at 100,000)."""
     small = _probe(_store_with(seeded_template, tmp_path, 10_000))
     started = time.monotonic()
     large = _probe(_store_with(seeded_template, tmp_path, 100_000))
@@ -177,7 +182,9 @@ def test_r37_the_console_page_uploads_previews_and_allocates(signed_in, factory)
     assert _count(factory) == before
     applied = operator.post_form("/operator/numbers/import", {"apply": "1", "csv": UPLOAD_OK})
     assert applied.status_code == 303
-    assert "2 numbers allocated (Reserved)" in html.unescape(operator.get(applied.headers["Location"]).get_data(as_text=True))
+    assert "2 numbers allocated (Reserved)" in html.unescape(
+        operator.get(applied.headers["Location"]).get_data(as_text=True)
+    )
     assert _count(factory) == before + 2
 
 
@@ -196,4 +203,7 @@ def test_r22_the_operator_sets_a_sites_emergency_numbers_through_the_api_and_the
     assert "Emergency numbers at London - Old Street: 112, 999, 911, 111" in html.unescape(
         operator.get(page.headers["Location"]).get_data(as_text=True)
     )
-    assert signed_in(ACME_ADMIN).write("PUT", f"/api/v1/operator/sites/{site}/emergency", {"numbers": []}).status_code == 403
+    assert (
+        signed_in(ACME_ADMIN).write("PUT", f"/api/v1/operator/sites/{site}/emergency", {"numbers": []}).status_code
+        == 403
+    )
