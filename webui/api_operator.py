@@ -126,7 +126,8 @@ def operator_numbers_csv():
 def uploaded_csv() -> bytes:
     """The file of a multipart upload (field `file`), else the raw body (text/csv)."""
     upload = request.files.get("file")
-    data = upload.read(bulk_allocation.MAX_BYTES + 1) if upload is not None else request.get_data(cache=False)
+    source = upload if upload is not None else request.stream
+    data = source.read(bulk_allocation.MAX_BYTES + 1)
     if not data:
         raise InvalidInput(bulk_allocation.FILE, "send a CSV file (number,extension,occupier,site)", "File")
     return data
