@@ -20,7 +20,7 @@ from pbx.services import audit, outbox
 from pbx.services.actor import Actor
 from pbx.services.errors import Conflict, InvalidInput, NotFound
 from pbx.services.lookup import get_site
-from pbx.store.models import Handset, OutboxKind, PhoneNumber, Site
+from pbx.store.models import Handset, OutboxKind, PhoneNumber, Site, occupier_site
 
 SHORT_NUMBER_RE = re.compile(r"[0-9]{3,6}")  # pbx-trunk-out dials 3 digits or more
 MAX_LOCAL = 5  # fits the column (40 characters) with room: "101,105,111,116117,999"
@@ -55,17 +55,23 @@ def parse(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 
 def set_local_numbers(session: Session, actor: Actor, site_id: int, value: str | list[str]) -> Site:
-    """R22, R39: the site's own emergency numbers; none may be an extension of a number at the site
-    (an emergency number is matched first, so that extension could never be called there)."""
+    """R22, R39: the site's own emergency numbers; none may be an extension of an occupier based at
+    the site (an emergency number is matched first, so that extension could never be called there)."""
     actor.require_operator()
     site = get_site(session, site_id)
     chosen = parse(value)
     if chosen:
+        # Any occupier based here can dial its extensions from a handset here, wherever the number is.
+        based_here = select(occupier_site.c.occupier_id).where(occupier_site.c.site_id == site.id)
         taken = session.scalars(
-            select(PhoneNumber.extension).where(PhoneNumber.site_id == site.id, PhoneNumber.extension.in_(chosen))
+            select(PhoneNumber.extension).where(
+                PhoneNumber.occupier_id.in_(based_here), PhoneNumber.extension.in_(chosen)
+            )
         ).all()
         if taken:
-            raise Conflict(f"{', '.join(sorted(set(taken)))} is an extension at {site.name}: choose another number")
+            raise Conflict(
+                f"{', '.join(sorted(set(taken)))} is an extension of an occupier at {site.name}: choose another number"
+            )
     before = local_numbers(site)
     site.local_emergency = ",".join(chosen)
     for handset_id in session.scalars(select(Handset.id).where(Handset.site_id == site.id)):

@@ -161,8 +161,9 @@ def check_allocation(
         checks.refuse(InvalidInput("site", f"{occupier.name} is not based at {site.name}"))
     number_text = checks.run(validation.e164, e164)
     ext = checks.run(validation.extension, extension)
-    if ext and ext in emergency.local_numbers(site):
-        checks.refuse(InvalidInput("extension", f"{ext} is an emergency number at {site.name}"))
+    for based in occupier.sites:  # its handsets at any of its sites dial the extension
+        if ext and ext in emergency.local_numbers(based):
+            checks.refuse(InvalidInput("extension", f"{ext} is an emergency number at {based.name}"))
     pin = checks.run(validation.pin_digits, default_pin, "default_pin") if default_pin else random_default_pin()
     if default_pin and pin:
         checks.run(check_default_pin, pin, ext or "")  # R19

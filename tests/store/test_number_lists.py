@@ -189,6 +189,8 @@ def test_r22_site_emergency_numbers_are_validated_and_reach_every_handset_of_the
                 emergency.set_local_numbers(session, SYSTEM, site_id, wrong)
         with pytest.raises(Conflict, match="201 is an extension"):
             emergency.set_local_numbers(session, SYSTEM, site_id, "101,201")
+        with pytest.raises(Conflict, match="301 is an extension"):  # Acme's at King's Cross, dialled here too
+            emergency.set_local_numbers(session, SYSTEM, site_id, "301")
         with pytest.raises(Forbidden):
             emergency.set_local_numbers(session, actor(session, "admin@acme.example"), site_id, "101")
         handsets = session.scalars(select(Handset.id).where(Handset.site_id == site_id)).all()
