@@ -107,3 +107,42 @@ def test_r36_two_activations_at_the_same_moment_take_the_last_voice_service_once
     assert outcomes == ["R36", "activated"]
     with transaction(demo_factory) as session:
         assert licences.used(session, _acme(session).id) == 9
+
+
+def test_r36_the_migration_gives_each_existing_occupier_what_it_uses_now(db_url):
+    """0008_licences: nothing that works before the upgrade stops working after it."""
+    from sqlalchemy import text
+
+    from pbx.store import make_engine
+    from pbx.store.migrate import upgrade
+
+    upgrade(db_url, "0007")
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO operator (id, name) VALUES (1, 'Op')"))
+        connection.execute(
+            text("INSERT INTO site (id, operator_id, name, country, local_emergency) VALUES (1, 1, 'S', 'GB', '')")
+        )
+        for occupier_id in (1, 2):
+            connection.execute(
+                text("INSERT INTO occupier (id, operator_id, name, voice_services_active) VALUES (:i, 1, :n, true)"),
+                {"i": occupier_id, "n": f"O{occupier_id}"},
+            )
+        for i, (status, main) in enumerate(
+            [("active", False), ("pending", False), ("reserved", True), ("reserved", False)]
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO phone_number (e164, extension, site_id, occupier_id, status, is_main, default_pin,"
+                    " failed_pin_count, pin_locked, label_first, label_second)"
+                    " VALUES (:e, :x, 1, 1, :s, :m, '135791', 0, false, '', '')"
+                ),
+                {"e": f"+44207946070{i}", "x": f"70{i}", "s": status, "m": main},
+            )
+    engine.dispose()
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        bought = dict(connection.execute(text("SELECT name, voice_licences FROM occupier")).all())
+    engine.dispose()
+    assert bought == {"O1": 3, "O2": 0}
