@@ -36,8 +36,7 @@ from sqlalchemy import select
 
 from pbx.asterisk.render import render
 from pbx.asterisk.snapshot import load_snapshot
-from pbx.services import handsets
-from pbx.services import licences
+from pbx.services import handsets, licences
 from pbx.services import operator as ops
 from pbx.services.actor import Actor
 from pbx.store import transaction
