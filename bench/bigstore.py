@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pbx.services import licences
 from pbx.services import operator as ops
 from pbx.services.actor import Actor
 from pbx.store import transaction
@@ -51,7 +52,7 @@ def add_numbers(factory: sessionmaker[Session], total: int) -> int:
     with transaction(factory) as session:
         operator = session.scalars(select(Operator)).first()
         site = ops.create_site(session, actor, operator, SITE, "GB")
-        occupier = ops.create_occupier(session, actor, operator, OCCUPIER, [site], True)
+        occupier = ops.create_occupier(session, actor, operator, OCCUPIER, [site], True, licences.MAX_LICENCES)
         site_id, occupier_id = site.id, occupier.id
     wanted = e164_numbers(missing)
     for start in range(0, missing, CHUNK):

@@ -36,7 +36,7 @@ from sqlalchemy import select
 
 from pbx.asterisk.render import render
 from pbx.asterisk.snapshot import load_snapshot
-from pbx.services import handsets
+from pbx.services import handsets, licences
 from pbx.services import operator as ops
 from pbx.services.actor import Actor
 from pbx.store import transaction
@@ -69,6 +69,7 @@ def new_numbers(system: System, samples: int, report=print) -> tuple[Latency, di
     password = secrets.token_hex(8)
     with transaction(system.factory) as session:
         ops.register_handset(session, actor, site_id, PROBE_HANDSET, password)
+        licences.set_bought(session, actor, occupier_id, licences.MAX_LICENCES)  # R36: room for every sample
     system.wait_in_service(SETTLE_TIMEOUT_S)
     handset = sipwire.Endpoint(HANDSET_IP)
     status = sipwire.register(handset, (EDGE, EDGE_SIP), PROBE_HANDSET, password)

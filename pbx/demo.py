@@ -20,11 +20,11 @@ from pbx.store.models import Handset, NumberStatus, Occupier, Operator, PhoneNum
 
 OPERATOR = "Flexspace Operator"
 SITES = [("London - Old Street", "GB"), ("London - King's Cross", "GB"), ("Manchester - Spinningfields", "GB")]
-# name, sites, voice services
+# name, sites, voice services, voice services bought (R36: Acme uses 8, Globex 3, Initech none)
 OCCUPIERS = [
-    ("Acme Ltd", ["London - Old Street", "London - King's Cross"], True),
-    ("Globex Corporation", ["London - Old Street"], True),
-    ("Initech", ["Manchester - Spinningfields"], False),
+    ("Acme Ltd", ["London - Old Street", "London - King's Cross"], True, 12),
+    ("Globex Corporation", ["London - Old Street"], True, 5),
+    ("Initech", ["Manchester - Spinningfields"], False, 2),
 ]
 PASSWORD = "demo-password"
 # email, first, last, role, occupier
@@ -149,8 +149,8 @@ def seed(session: Session) -> bool:
     operator = ops.create_operator(session, actor, OPERATOR)
     sites = {name: ops.create_site(session, actor, operator, name, country) for name, country in SITES}
     occupiers = {
-        name: ops.create_occupier(session, actor, operator, name, [sites[s] for s in site_names], voice)
-        for name, site_names, voice in OCCUPIERS
+        name: ops.create_occupier(session, actor, operator, name, [sites[s] for s in site_names], voice, bought)
+        for name, site_names, voice, bought in OCCUPIERS
     }
     users = {
         email: ops.create_user(

@@ -85,19 +85,21 @@ def _register_blueprints(app: Flask) -> None:
         api_events,
         api_main_number,
         api_operator,
+        api_operator_numbers,
         api_portal,
         auth,
         health,
         main_number_page,
         openapi,
         operator,
+        operator_numbers,
         profile,
         telephony,
         tokens,
         users,
     )
 
-    for module in (auth, telephony, users, profile, tokens, operator, api, health, main_number_page):
+    for module in (auth, telephony, users, profile, tokens, operator, operator_numbers, api, health, main_number_page):
         app.register_blueprint(module.bp)
 
 

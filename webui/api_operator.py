@@ -12,7 +12,7 @@ from typing import Any
 from flask import jsonify
 from pydantic import Field
 
-from pbx.services import call_policy, directory
+from pbx.services import call_policy, directory, licences
 from pbx.services import operator as ops
 from pbx.store.models import Occupier, PhoneNumber
 from webui import api_models as m
@@ -152,10 +152,13 @@ def operator_allocate():
 
 @operation("POST", "/operator/numbers/<int:number_id>/activate", roles=(OPERATOR,), tag=TAG, response=NumberDone)
 def operator_activate(number_id: int):
-    """R4: activate a Reserved number (Pending until every node has it)."""
+    """R4, R36: activate a Reserved number with a free voice service (Pending until every node has it)."""
+    actor = current_actor()
     with unit_of_work() as db:
-        number = ops.activate_number(db, current_actor(), number_id)
-        return jsonify(number=number_json(number), message=f"{number.e164} is activated")
+        number = ops.activate_number(db, actor, number_id)
+        usage = licences.usage(db, actor, number.occupier_id)
+        voice = {"used": usage.used, "bought": usage.bought, "free": usage.free}
+        return jsonify(number=number_json(number), licences=voice, message=f"{number.e164} is activated")
 
 
 @operation(

@@ -35,6 +35,8 @@ class Operation:
     query: type[BaseModel] | None = None
     status: int = 200
     stream: bool = False  # text/event-stream, not JSON
+    produces: str | None = None  # another media type than JSON (e.g. text/csv)
+    upload: str | None = None  # a request body that is a file of this media type, not JSON
 
     @property
     def scope(self) -> str:
@@ -55,6 +57,8 @@ def operation(
     query: type[BaseModel] | None = None,
     status: int = 200,
     stream: bool = False,
+    produces: str | None = None,
+    upload: str | None = None,
     public: bool = False,
 ) -> Callable[[Callable], Callable]:
     def declare(view: Callable) -> Callable:
@@ -76,6 +80,8 @@ def operation(
                 query=query,
                 status=status,
                 stream=stream,
+                produces=produces,
+                upload=upload,
             )
         )
         return guarded

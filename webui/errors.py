@@ -50,6 +50,10 @@ FIELD_LABELS = {
     "email": "E-mail address",
     "password": "First password",
     "role": "Role",
+    "bought": "Voice services bought",
+    "voice_licences": "Voice services",
+    "numbers": "Emergency numbers",
+    "file": "File",
 }
 
 

@@ -70,8 +70,9 @@ def _query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
 def _operation(op: Operation, components: Components) -> dict[str, Any]:
     _, params = _path(op.rule)
     answer: dict[str, Any]
-    if op.stream:
-        answer = {"description": op.summary, "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+    if op.stream or op.produces:
+        media = "text/event-stream" if op.stream else str(op.produces)
+        answer = {"description": op.summary, "content": {media: {"schema": {"type": "string"}}}}
     else:
         answer = {
             "description": "OK",
@@ -95,6 +96,10 @@ def _operation(op: Operation, components: Components) -> dict[str, Any]:
         doc["description"] = op.description
     if op.body is not None:
         doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": components.ref(op.body)}}}
+    elif op.upload is not None:
+        file = {"schema": {"type": "string", "contentMediaType": op.upload}}
+        multipart = {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}
+        doc["requestBody"] = {"required": True, "content": {op.upload: file, "multipart/form-data": multipart}}
     return doc
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from pbx.services import call_policy, directory
+from pbx.services import call_policy, directory, licences
 from pbx.services import operator as ops
 from webui.access import OPERATOR, current_actor, roles_required
 from webui.forms import (
@@ -50,6 +50,7 @@ def _page(forms: ConsoleForms, banner: list[str] | None = None, status: int = 20
     actor = current_actor()
     with unit_of_work() as db:
         occupiers = directory.all_occupiers(db, actor)
+        usage = licences.all_usage(db, actor)  # R36
         selected = _selected_occupier() or (occupiers[0].id if occupiers else None)
         occupier_rows = [
             {
@@ -58,6 +59,7 @@ def _page(forms: ConsoleForms, banner: list[str] | None = None, status: int = 20
                 "voice": o.voice_services_active,
                 "sites": [s.name for s in o.sites],
                 "allowed": call_policy.allowed_classes(o),
+                "licences": usage[o.id],
             }
             for o in occupiers
         ]

@@ -52,6 +52,18 @@ class PortalNumber(Body):
     number: str = Field(min_length=1, description="send the portal number in international format, e.g. +442079460999")
 
 
+class VoiceLicences(Body):
+    """R36: PUT /operator/occupiers/<id>/licences."""
+
+    bought: int = Field(ge=0, description="give how many voice services were bought, a whole number")
+
+
+class EmergencyNumbers(Body):
+    """R22, R39: PUT /operator/sites/<id>/emergency; 112, 999 and 911 are always on."""
+
+    numbers: list[str] = Field(max_length=20, description="send the site's own emergency numbers as a list of digits")
+
+
 class FeatureChanges(RootModel[dict[str, Any]]):
     """R20-R28: PATCH /numbers/<id>/features; the keys are the services' (pbx.services.feature_input)."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from pbx.services import directory, numbers
+from pbx.services import directory, licences, numbers
 from pbx.services.errors import InvalidInput
 from pbx.services.lookup import get_number, get_occupier
 from webui import features_form
@@ -28,12 +28,14 @@ def page():
         selected = _selected_site(db, actor, sites)
         voice_services = occupier.voice_services_active
         occupier_name = occupier.name
+        usage = licences.usage(db, actor, occupier.id)  # R36
     return render_template(
         "telephony.html",
         sites=sites,
         selected=selected,
         occupier_name=occupier_name,
         voice_services=voice_services,
+        licences=usage,
         poll_ms=current_app.config["PBX_POLL_MS"],
     )
 

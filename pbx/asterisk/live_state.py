@@ -14,6 +14,7 @@ from pbx.asterisk.portal_keys import site_keys
 from pbx.asterisk.routing import number_routes
 from pbx.asterisk.snapshot import HandsetView, NumberView, Snapshot
 from pbx.feature_table import CALL_FIELDS, FEATURES, Feature, Kind
+from pbx.services.emergency import dialplan_value
 
 FAMILY = "pbx"
 __all__ = ["CALL_FIELDS", "FAMILY", "handset_keys", "live_state", "number_keys"]
@@ -65,7 +66,12 @@ def number_keys(number: NumberView) -> dict[str, str]:
 
 
 def handset_keys(handset: HandsetView) -> dict[str, str]:
-    return {f"handset/{handset.phone_id}": str(handset.number_id) if handset.number_id else ""}
+    """handset/<phone id>: the number logged in ("" none); sos/<phone id>: its site's own
+    emergency numbers (",101,105,", "" none), read by pbx-from-handset before anything else (R22)."""
+    return {
+        f"handset/{handset.phone_id}": str(handset.number_id) if handset.number_id else "",
+        f"sos/{handset.phone_id}": dialplan_value(handset.emergency),
+    }
 
 
 def live_state(snapshot: Snapshot) -> dict[str, str]:

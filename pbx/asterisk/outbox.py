@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from pbx.asterisk.live_state import handset_keys, number_keys
 from pbx.asterisk.portal_keys import site_keys
-from pbx.asterisk.snapshot import HandsetView, SiteView, number_view
+from pbx.asterisk.snapshot import SiteView, handset_view, number_view
 from pbx.feature_table import Kind, of_kind
 from pbx.services.live import is_live
 from pbx.store.feature_columns import related
@@ -269,11 +269,7 @@ def wanted_keys(session: Session, batch: Batch) -> tuple[dict[str, str], list[st
     gone.extend(f"num/{number_id}" for number_id in batch.number_ids - found)
     if batch.handset_ids:
         for handset in session.scalars(select(Handset).where(Handset.id.in_(batch.handset_ids))):
-            keys.update(
-                handset_keys(
-                    HandsetView(handset.id, handset.phone_id, handset.sip_password, handset.site_id, handset.number_id)
-                )
-            )
+            keys.update(handset_keys(handset_view(handset)))
     if batch.site_ids:
         for site in session.scalars(select(Site).where(Site.id.in_(batch.site_ids))):
             keys.update(site_keys(SiteView(site.id, site.country, site.portal_number)))

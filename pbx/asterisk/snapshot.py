@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from pbx.asterisk.main_number_keys import MainHandlingView
+from pbx.services.emergency import local_numbers
 from pbx.services.feature_input import shown_values
 from pbx.services.live import is_live
 from pbx.store.models import Handset, Occupier, PhoneNumber, Site
@@ -51,6 +52,18 @@ class HandsetView:
     sip_password: str
     site_id: int
     number_id: int | None
+    emergency: tuple[str, ...] = ()  # R22: its site's own emergency numbers (pbx.services.emergency)
+
+
+def handset_view(handset: Handset) -> HandsetView:
+    return HandsetView(
+        handset.id,
+        handset.phone_id,
+        handset.sip_password,
+        handset.site_id,
+        handset.number_id,
+        local_numbers(handset.site),
+    )
 
 
 @dataclass(frozen=True)
@@ -131,8 +144,8 @@ def load_snapshot(session: Session) -> Snapshot:
     return Snapshot(
         numbers=tuple(number_view(n) for n in numbers if n.occupier_id in voice),
         handsets=tuple(
-            HandsetView(h.id, h.phone_id, h.sip_password, h.site_id, h.number_id)
-            for h in session.scalars(select(Handset).order_by(Handset.id))
+            handset_view(h)
+            for h in session.scalars(select(Handset).options(selectinload(Handset.site)).order_by(Handset.id))
         ),
         sites=tuple(
             SiteView(s.id, s.country, s.portal_number) for s in session.scalars(select(Site).order_by(Site.id))

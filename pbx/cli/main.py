@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from pbx.asterisk.ami import AmiError
 from pbx.asterisk.local import AsteriskError
 from pbx.asterisk.provision import ProvisionError
-from pbx.cli import api, asterisk, edge, features, health, main_number, occupier, site, store, system
+from pbx.cli import api, asterisk, edge, features, health, main_number, numbers, occupier, site, store, system
 from pbx.edge.local import EdgeError
 from pbx.services.errors import InvalidInput, PbxError
 from pbx.services.unit_of_work import refusal_for
@@ -40,12 +40,14 @@ for command in (
     features.features_group,
     occupier.occupier_group,
     site.site_group,
+    numbers.numbers_group,
     health.health_command,
     api.token_group,
     api.webhooks_group,
 ):
     cli.add_command(command)
 site.site_group.add_command(main_number.hours_command)  # R35
+site.site_group.add_command(numbers.site_emergency)  # R22, R39
 occupier.occupier_group.add_command(main_number.hunt_command)  # R35
 occupier.occupier_group.add_command(main_number.greeting_group)  # R35
 

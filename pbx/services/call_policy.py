@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from pbx.services import audit, outbox
 from pbx.services.actor import Actor
+from pbx.services.emergency import local_numbers
 from pbx.services.errors import InvalidInput, RuleBroken
 from pbx.services.lookup import get_occupier
 from pbx.store.models import NumberStatus, Occupier, PhoneNumber
@@ -126,7 +127,7 @@ def check_destination(session: Session, number: PhoneNumber, target: str, field:
 
 def _is_emergency(target: str, number: PhoneNumber) -> bool:
     """112, 999, 911 and the site's own, however written (R22)."""
-    local = {d for d in number.site.local_emergency.replace(",", " ").split() if d.isdigit()}
+    local = set(local_numbers(number.site))
     digits = target.lstrip("+")
     national = str(phonenumbers.parse(target, None).national_number) if target.startswith("+") else digits
     return bool({digits, national} & (EMERGENCY_NUMBERS | local))

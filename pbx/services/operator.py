@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbx import validation
-from pbx.services import audit, call_policy, outbox
+from pbx.services import audit, call_policy, emergency, licences, outbox
 from pbx.services.actor import Actor
 from pbx.services.errors import Conflict, InvalidInput, RuleBroken
 from pbx.services.lookup import get_number, get_occupier, get_site
@@ -54,15 +55,28 @@ def create_site(session: Session, actor: Actor, operator: Operator, name: str, c
 
 
 def create_occupier(
-    session: Session, actor: Actor, operator: Operator, name: str, sites: list[Site], voice_services: bool = True
+    session: Session,
+    actor: Actor,
+    operator: Operator,
+    name: str,
+    sites: list[Site],
+    voice_services: bool = True,
+    voice_licences: int = 0,
 ) -> Occupier:
+    """R36: `voice_licences` is how many voice services it bought (none until the operator says)."""
     actor.require_operator()
     clean = validation.text(name, "occupier_name", 100, required=True)
     if not sites:
         raise InvalidInput("sites", "an occupier is based at one site at least")
     if session.scalar(select(Occupier).where(Occupier.operator_id == operator.id, Occupier.name == clean)):
         raise Conflict(f"There is already an occupier called {clean}")
-    occupier = Occupier(operator=operator, name=clean, voice_services_active=voice_services, sites=list(sites))
+    occupier = Occupier(
+        operator=operator,
+        name=clean,
+        voice_services_active=voice_services,
+        sites=list(sites),
+        voice_licences=licences.count_of(voice_licences),
+    )
     session.add(occupier)
     session.flush()
     audit.record(session, actor, "occupier.create", occupier_id=occupier.id, name=clean)
@@ -125,6 +139,47 @@ def create_user(
     return user
 
 
+@dataclass(frozen=True)
+class Allocation:
+    """A number ready to allocate: every value checked, clean."""
+
+    occupier: Occupier
+    site: Site
+    e164: str
+    extension: str
+    default_pin: str
+
+
+def check_allocation(
+    session: Session, occupier: Occupier, site: Site, e164: str, extension: str, default_pin: str | None = None
+) -> Allocation:
+    """R4: what a new number must be; every wrong field at once (FieldErrors), then what the store holds (Conflict).
+
+    Also the check of each row of a bulk allocation (pbx.services.bulk_allocation)."""
+    checks = FieldChecks()
+    if site not in occupier.sites:
+        checks.refuse(InvalidInput("site", f"{occupier.name} is not based at {site.name}"))
+    number_text = checks.run(validation.e164, e164)
+    ext = checks.run(validation.extension, extension)
+    for based in occupier.sites:  # its handsets at any of its sites dial the extension
+        if ext and ext in emergency.local_numbers(based):
+            checks.refuse(InvalidInput("extension", f"{ext} is an emergency number at {based.name}"))
+    pin = checks.run(validation.pin_digits, default_pin, "default_pin") if default_pin else random_default_pin()
+    if default_pin and pin:
+        checks.run(check_default_pin, pin, ext or "")  # R19
+    checks.done()
+    assert number_text is not None and ext is not None and pin is not None  # done() raised otherwise
+    if session.scalar(select(PhoneNumber.id).where(PhoneNumber.e164 == number_text)):
+        raise Conflict(f"{number_text} is already allocated")
+    if session.scalar(select(Site.id).where(Site.portal_number == number_text)) is not None:
+        raise Conflict(f"{number_text} is a voice portal number (R42)")
+    if session.scalar(
+        select(PhoneNumber.id).where(PhoneNumber.occupier_id == occupier.id, PhoneNumber.extension == ext)
+    ):
+        raise Conflict(f"{occupier.name} already has a number with extension {ext}")
+    return Allocation(occupier, site, number_text, ext, pin)
+
+
 def allocate_number(
     session: Session,
     actor: Actor,
@@ -138,41 +193,33 @@ def allocate_number(
     actor.require_operator()
     occupier = get_occupier(session, actor, occupier_id)
     site = get_site(session, site_id)
-    checks = FieldChecks()
-    if site not in occupier.sites:
-        checks.refuse(InvalidInput("site", f"{occupier.name} is not based at {site.name}"))
-    number_text = checks.run(validation.e164, e164)
-    ext = checks.run(validation.extension, extension)
-    pin = checks.run(validation.pin_digits, default_pin, "default_pin") if default_pin else random_default_pin()
-    if default_pin and pin:
-        checks.run(check_default_pin, pin, ext or "")  # R19
-    checks.done()
-    if session.scalar(select(PhoneNumber).where(PhoneNumber.e164 == number_text)):
-        raise Conflict(f"{number_text} is already allocated")
-    if session.scalar(select(Site.id).where(Site.portal_number == number_text)) is not None:
-        raise Conflict(f"{number_text} is a voice portal number (R42)")
-    if session.scalar(select(PhoneNumber).where(PhoneNumber.occupier_id == occupier.id, PhoneNumber.extension == ext)):
-        raise Conflict(f"{occupier.name} already has a number with extension {ext}")
+    return add_number(session, actor, check_allocation(session, occupier, site, e164, extension, default_pin))
+
+
+def add_number(session: Session, actor: Actor, checked: Allocation) -> PhoneNumber:
+    """R4: the checked number, Reserved, audited."""
     number = PhoneNumber(
-        e164=number_text,
-        extension=ext,
-        site=site,
-        occupier=occupier,
+        e164=checked.e164,
+        extension=checked.extension,
+        site=checked.site,
+        occupier=checked.occupier,
         status=NumberStatus.RESERVED,
-        default_pin=pin,
+        default_pin=checked.default_pin,
         features=NumberFeatures(),
     )
     session.add(number)
     session.flush()
-    audit.record(session, actor, "number.allocate", number=number, e164=number_text, extension=ext)
+    audit.record(session, actor, "number.allocate", number=number, e164=checked.e164, extension=checked.extension)
     return number
 
 
 def activate_number(session: Session, actor: Actor, number_id: int) -> PhoneNumber:
+    """R4, R36: Reserved -> Active, using one of the occupier's free voice services."""
     actor.require_operator()
     number = get_number(session, actor, number_id)
     if number.status is not NumberStatus.RESERVED:
         raise RuleBroken("R4", f"{number.e164} is already active")
+    licences.claim(session, number)
     number.status = NumberStatus.ACTIVE
     outbox.number_changed(session, number, structure=True)
     audit.record(session, actor, "number.activate", number=number)
@@ -180,11 +227,15 @@ def activate_number(session: Session, actor: Actor, number_id: int) -> PhoneNumb
 
 
 def set_main_number(session: Session, actor: Actor, number_id: int, destination: str | None) -> PhoneNumber:
-    """R5: the occupier's main number at a site: inbound only, never logged in, rings `destination`."""
+    """R5: the occupier's main number at a site: inbound only, never logged in, rings `destination`.
+
+    R36: a Reserved number made main needs a free voice service."""
     actor.require_operator()
     number = get_number(session, actor, number_id)
     if number.handset is not None:
         raise RuleBroken("R5", "Log the number out of its handset before making it the main number")
+    if number.status is NumberStatus.RESERVED and not number.is_main:
+        licences.claim(session, number)
     others = session.scalars(
         select(PhoneNumber).where(
             PhoneNumber.occupier_id == number.occupier_id,

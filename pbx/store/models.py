@@ -121,6 +121,8 @@ class Occupier(Base):
     allowed_classes: Mapped[str] = mapped_column(
         String(100), default="national,mobile", server_default="national,mobile"
     )
+    # R36: how many voice services (live numbers) the occupier has bought (pbx.services.licences).
+    voice_licences: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     operator: Mapped[Operator] = relationship(back_populates="occupiers")
     sites: Mapped[list[Site]] = relationship(secondary=occupier_site, back_populates="occupiers", order_by="Site.name")

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, false, select
 from sqlalchemy.orm import Session
 
 from pbx.services.actor import Actor
+from pbx.services.emergency import local_numbers
 from pbx.services.errors import Forbidden, NotFound
 from pbx.services.live import is_personal, personal_clause
 from pbx.store.models import Handset, PhoneNumber
@@ -89,8 +90,7 @@ def find_desk(session: Session, actor: Actor) -> Desk | None:
 
 def emergency_numbers(handset: Handset) -> frozenset[str]:
     """R22, R39: 112, 999, 911 and the handset's site's own."""
-    local = {d for d in handset.site.local_emergency.replace(",", " ").split() if d.isdigit()}
-    return frozenset(EMERGENCY_NUMBERS | local)
+    return frozenset(EMERGENCY_NUMBERS.union(local_numbers(handset.site)))
 
 
 def number_in_the_way(session: Session, actor: Actor) -> str | None:
