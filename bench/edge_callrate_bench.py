@@ -123,6 +123,7 @@ def main() -> int:
     )
     parser.add_argument("--edge-shm-mb", type=int, default=0, help="Kamailio's shared memory (0: pbx.edge.local's)")
     parser.add_argument("--cpu-rate", type=int, default=callrate.CPU_RATE, help="calls/s of the CPU runs")
+    parser.add_argument("--cpu-repeats", type=int, default=callrate.CPU_REPEATS, help="interleaved CPU runs a path")
     parser.add_argument("--cpu-only", action="store_true", help="measure CPU per call only (no rate search)")
     parser.add_argument(
         "--no-verbose-log", action="store_true", help="the node logs no verbose lines (every dialplan step) to a file"
@@ -170,8 +171,10 @@ def main() -> int:
             if not step.ok:
                 raise RuntimeError(f"{path.name}: {step.successful}/{step.calls} calls ok; see {work}")
         processes = {"asterisk": lambda: [system.asterisk_pid()], "edge": system.edge_pids}
-        print(f"CPU per call at {args.cpu_rate} calls/s (median of {callrate.CPU_REPEATS}, interleaved)")
-        cost = callrate.cpu_per_call(paths, local, work, processes, rate=args.cpu_rate, drain=drain)
+        print(f"CPU per call at {args.cpu_rate} calls/s (median of {args.cpu_repeats}, interleaved)")
+        cost = callrate.cpu_per_call(
+            paths, local, work, processes, rate=args.cpu_rate, repeats=args.cpu_repeats, drain=drain
+        )
         bare = cost["edge-bare"]["asterisk"]
         print(
             f"Asterisk CPU per call: direct {cost['direct']['asterisk']:.3f} ms, edge-bare {bare:.3f} ms "
