@@ -37,11 +37,16 @@ from edgesystem import CARRIER, DIRECT_CALLER, DIRECT_HANDSET, EDGE, EDGE_SIP, E
 
 from pbx import demo
 from pbx.asterisk.local import LocalAsterisk
+from pbx.asterisk.render import edge_endpoint
 from pbx.edge import local as edge_local
 
 INSTANCE = "bench-callrate"
 NUMBER, HANDSET = "+442079460201", "desk-os-1"  # the demo's Alice, logged in to desk-os-1
 DIRECT_EXTEN = "100"
+# The edge path with the node's feature dialplan replaced by one Dial for one DID: splits the
+# edge path's cost into the edge's SIP (edge-bare vs direct) and the feature dialplan (edge vs
+# edge-bare). Not a number of the store: an exact extension beats pbx-from-edge's pattern.
+BARE_EXTEN = "+449990000001"
 GOAL_RATE_RATIO = 0.8
 EDGE_DRAIN_S = 15.0
 
@@ -117,6 +122,12 @@ def main() -> int:
         "--node-timeout-ms", type=int, default=0, help="the edge's node_timeout_ms (0: EdgeConfig's default)"
     )
     parser.add_argument("--edge-shm-mb", type=int, default=0, help="Kamailio's shared memory (0: pbx.edge.local's)")
+    parser.add_argument("--cpu-rate", type=int, default=callrate.CPU_RATE, help="calls/s of the CPU runs")
+    parser.add_argument("--cpu-repeats", type=int, default=callrate.CPU_REPEATS, help="interleaved CPU runs a path")
+    parser.add_argument("--cpu-only", action="store_true", help="measure CPU per call only (no rate search)")
+    parser.add_argument(
+        "--no-verbose-log", action="store_true", help="the node logs no verbose lines (every dialplan step) to a file"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the state dir")
     args = parser.parse_args()
     if args.edge_shm_mb:
@@ -139,9 +150,18 @@ def main() -> int:
         port = callrate.free_ports(6, ip=DIRECT_HANDSET)
         direct_endpoints(local, port)
         direct_handset.serve(port, timeout_s=7200)
+        if args.no_verbose_log:
+            logger = (local.etc_dir / "logger.conf").read_text().replace(",verbose", "")
+            local.write_files({"logger.conf": logger})
+            local.command("logger reload")
+            print("the node logs no verbose lines")
+        local.command(
+            f"dialplan add extension {BARE_EXTEN},1,Dial(PJSIP/{HANDSET}@{edge_endpoint(1)},18,I) into pbx-from-edge"
+        )
         paths = [
             callrate.CallPath("direct", f"{NODE}:{system.settings.ports.sip}", DIRECT_CALLER, DIRECT_EXTEN),
             callrate.CallPath("edge", f"{EDGE}:{EDGE_TRUNK}", CARRIER, NUMBER),
+            callrate.CallPath("edge-bare", f"{EDGE}:{EDGE_TRUNK}", CARRIER, BARE_EXTEN),
         ]
         drain = drainer(system)
         # A call on each first: both paths work before anything is measured.
@@ -151,11 +171,20 @@ def main() -> int:
             if not step.ok:
                 raise RuntimeError(f"{path.name}: {step.successful}/{step.calls} calls ok; see {work}")
         processes = {"asterisk": lambda: [system.asterisk_pid()], "edge": system.edge_pids}
-        print(f"CPU per call at {callrate.CPU_RATE} calls/s (median of {callrate.CPU_REPEATS}, interleaved)")
-        cost = callrate.cpu_per_call(paths, local, work, processes, drain=drain)
-        found: dict[str, list[int]] = {path.name: [] for path in paths}
+        print(f"CPU per call at {args.cpu_rate} calls/s (median of {args.cpu_repeats}, interleaved)")
+        cost = callrate.cpu_per_call(
+            paths, local, work, processes, rate=args.cpu_rate, repeats=args.cpu_repeats, drain=drain
+        )
+        bare = cost["edge-bare"]["asterisk"]
+        print(
+            f"Asterisk CPU per call: direct {cost['direct']['asterisk']:.3f} ms, edge-bare {bare:.3f} ms "
+            f"(the edge's SIP, one Dial), edge {cost['edge']['asterisk']:.3f} ms (+ the feature dialplan)"
+        )
+        if args.cpu_only:
+            return 0
+        found: dict[str, list[int]] = {path.name: [] for path in paths[:2]}
         for round_ in range(args.rounds):
-            for path in paths:
+            for path in paths[:2]:
                 print(f"round {round_ + 1}: {path.name} (to {path.dest} from {path.caller_ip}, dialling {path.target})")
                 start = int(found[path.name][-1] * 0.8) if found[path.name] else callrate.START_RATE
                 found[path.name].append(callrate.find_max_rate(path, local, work, start=start, drain=drain).best)

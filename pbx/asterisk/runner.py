@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pbx.asterisk.ari.app import StasisApp
 from pbx.asterisk.controller import Controller
 from pbx.asterisk.lamp import MessageLamp
+from pbx.asterisk.peers import silent_peer_finder
 from pbx.asterisk.voicemail_mail import VoicemailMailer
 from pbx.edge.gate import EdgeGate
 from pbx.settings import Settings
@@ -31,7 +32,7 @@ async def run_all(settings: Settings, factory: sessionmaker[Session], stop: asyn
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    gate = EdgeGate(settings) if settings.edge_gate_nodes else None
+    gate = EdgeGate(settings, silent_peers=silent_peer_finder(settings, factory)) if settings.edge_gate_nodes else None
     controller = Controller(
         settings, factory, on_caught_up=gate.caught_up if gate else None, on_behind=gate.behind if gate else None
     )

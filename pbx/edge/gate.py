@@ -6,6 +6,8 @@ node's agent enables it at every edge once it has caught up with the change log
 a resync) or stops. The state wanted is re-asserted every few seconds where an edge
 disagrees, so an edge that restarts (its nodes disabled again) is put right without the
 agent noticing the restart, and a node marked down by an edge's probe is not forced up.
+Each gate also takes out the peers whose agent is silent (killed, hung): their Asterisk
+answers the edges' probes but no longer follows the change log (pbx/asterisk/peers.py).
 
 An edge is reached through its RPC (`EdgeSwitch`): on one machine a LocalEdge, JSON-RPC
 over the edge's unix socket in its runtime folder. A deployment with edges on other
@@ -18,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from pbx.edge.local import LocalEdge
 from pbx.edge.system import local_edges
@@ -68,8 +72,15 @@ def is_enabled(state: str) -> bool:
 class EdgeGate:
     """This node's wanted state at the edges, pushed to each of them (see the module)."""
 
-    def __init__(self, settings: Settings, edges: Sequence[EdgeSwitch] | None = None, every: float = REASSERT_S):
+    def __init__(
+        self,
+        settings: Settings,
+        edges: Sequence[EdgeSwitch] | None = None,
+        every: float = REASSERT_S,
+        silent_peers: Callable[[], list[str]] | None = None,
+    ):
         self.address, self.port = settings.node_sip_host, settings.ports.sip
+        self.silent_peers = silent_peers
         self.key = f"{self.address}:{self.port}"
         self.edges = list(edges) if edges is not None else local_switches(settings)
         self.every = every
@@ -93,18 +104,34 @@ class EdgeGate:
         """Set the wanted state at each edge that disagrees: (edge, active) for each set."""
         done = []
         active = self.active
+        silent = self._silent()
         for edge in self.edges:
             try:
-                state = edge.node_states().get(self.key)
+                states = edge.node_states()
+                state = states.get(self.key)
                 if state is None:
                     log.warning("edge %s does not list node %s", edge.name, self.key)
                 elif is_enabled(state) != active:
                     edge.set_node_state(self.address, active, self.port)
                     log.info("edge %s: node %s %s", edge.name, self.key, "enabled" if active else "disabled")
                     done.append((edge.name, active))
+                for address in silent:
+                    if is_enabled(states.get(f"{address}:{self.port}", "D")):
+                        edge.set_node_state(address, False, self.port)
+                        log.warning("edge %s: node %s disabled: its agent is silent", edge.name, address)
             except (OSError, RuntimeError, ValueError) as error:  # an edge away: the next round retries
                 log.debug("edge %s unreachable: %s", edge.name, error)
         return done
+
+    def _silent(self) -> list[str]:
+        """The silent peers' addresses; none when the store cannot say (it is away)."""
+        if self.silent_peers is None:
+            return []
+        try:
+            return [a for a in self.silent_peers() if a != self.address]
+        except (SQLAlchemyError, OSError) as error:  # the store away: nobody is judged on no evidence
+            log.debug("peers' heartbeats unreadable: %s", error)
+            return []
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until stop: apply on every change of mind and every `every` seconds; disabled at the end."""

@@ -8,6 +8,9 @@ started here, and what the cluster does when a part of it fails.
   handset's registration stays, and the restarted node is disabled at the edges until its
   agent has caught up (the changes made while it was away), then enabled.
 - One edge killed: a call through the other reaches a handset that registered at the dead one.
+- `kill -9` of one node's agent: its Asterisk still answers the edges' probes but no longer
+  follows the change log; the other agent disables it at both edges once its heartbeat is
+  silent, and the restarted agent enables it again once caught up.
 
 Address plan (beside the suite's 127.0.0.x/127.0.1.1): nodes 127.0.3.1-2, edges
 127.0.3.101-102, the carrier 127.0.3.201; ports PBX_TEST_FAILOVER_PORT_BASE (45000) + 60 (SIP),
@@ -31,8 +34,10 @@ from sqlalchemy import select
 from pbx import cluster
 from pbx.asterisk.live_state import FAMILY
 from pbx.asterisk.local import LocalAsterisk
-from pbx.edge.gate import is_enabled
+from pbx.asterisk.peers import SILENT_AFTER
+from pbx.edge.gate import REASSERT_S, is_enabled
 from pbx.edge.system import local_edges
+from pbx.processes import Background
 from pbx.services import features
 from pbx.services.actor import Actor
 from pbx.settings import Settings
@@ -277,3 +282,24 @@ def test_one_edge_killed_a_handset_stays_reachable_through_the_other(system):
         desk.wait_invites(1, 10)
     assert len(desk.invites) == 1
     dead.up()  # for `pbx down`: it finds its edges as it left them
+
+
+def test_kill_9_of_an_agent_the_other_agent_disables_its_node_until_it_is_back(system):
+    alice = acme(system, "201")
+    name = system.nodes[1].node_name
+    os.kill(system.agent_pid(1), signal.SIGKILL)
+    killed_at = time.monotonic()
+    limit = SILENT_AFTER.total_seconds() + 2 * REASSERT_S + 15  # heartbeat, a round, a busy machine
+    wait_until(lambda: not any(is_enabled(s) for s in system.states(1)), limit, "node 2 disabled by node 1's agent")
+    assert time.monotonic() - killed_at >= SILENT_AFTER.total_seconds() - 6  # its heartbeat was fresh
+    assert all(is_enabled(s) for s in system.states(0))
+    with system.desk(alice, calls=3, hold=1, timeout=60):
+        results = [system.call(alice["number"], hold=0.5).wait() for _ in range(3)]
+    assert all(r.ok for r in results), results
+    assert system.channels(1) == 0
+    # Restarted as `pbx up` runs it: it catches up, then enables its node itself.
+    Background(cluster.run_dir(system.plan), f"controller-{name}").start(
+        ["controller"], env={**system.env, **cluster.env(system.plan, name)}
+    )
+    wait_until(lambda: all(s.startswith("A") for s in system.states(1)), 60, "node 2 enabled by its own agent")
+    assert system.node_row(1) is NodeState.IN_SERVICE
