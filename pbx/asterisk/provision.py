@@ -25,7 +25,15 @@ COMPLETE_MARKER = ".pbx-chroot-complete"
 # Every package the chroot must hold. A chroot built before a package was added here
 # gets it installed on the next provision (the marker records what is installed).
 # odbc-postgresql and unixodbc: app_voicemail_odbc/res_odbc reach the store's PostgreSQL.
-PACKAGES = ("asterisk", "asterisk-modules", "asterisk-core-sounds-en-gsm", "odbc-postgresql", "unixodbc")
+# asterisk-moh-opsound-gsm: R44 hold music (the sounds package has none; GSM like the prompts).
+PACKAGES = (
+    "asterisk",
+    "asterisk-modules",
+    "asterisk-core-sounds-en-gsm",
+    "odbc-postgresql",
+    "unixodbc",
+    "asterisk-moh-opsound-gsm",
+)
 SUITE = "forky"
 # Debian 12's debootstrap has no forky script; sid's builds it fine.
 DEBOOTSTRAP_SCRIPT = "/usr/share/debootstrap/scripts/sid"

@@ -39,6 +39,7 @@ class NumberView:
     features: Mapping[str, Any] = field(default_factory=default_features)
     country: str = ""  # the site's ISO country code: national dialling (pbx/asterisk/routing.py)
     allowed_classes: str = "national,mobile"  # R39: its occupier's call policy (call_policy_keys.py)
+    conference: bool = False  # R44: its occupier's conference number: calls join the bridge
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def number_view(number: PhoneNumber) -> NumberView:
         features=features,
         country=number.site.country if number.site is not None else "",
         allowed_classes=number.occupier.allowed_classes,
+        conference=number.conference is not None,
     )
 
 
@@ -94,6 +96,7 @@ def load_snapshot(session: Session) -> Snapshot:
             selectinload(PhoneNumber.features),
             selectinload(PhoneNumber.occupier),
             selectinload(PhoneNumber.site),
+            selectinload(PhoneNumber.conference),
         )
         .order_by(PhoneNumber.id)
     ).all()
