@@ -114,7 +114,10 @@ class RtpLeg:
         self.sock.bind((self.ip, self.port))
         self.sock.settimeout(0.1)
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._hear, daemon=True), threading.Thread(target=self._talk, daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._hear, daemon=True),
+            threading.Thread(target=self._talk, daemon=True),
+        ]
 
     def start(self) -> RtpLeg:
         for thread in self._threads:

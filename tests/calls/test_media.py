@@ -48,10 +48,7 @@ def test_r44_two_g722_handsets_talk_g722_on_both_legs(world):
     alice = world.number(extension="201", occupier="Acme Ltd")
     bob_user, bob_password = _credentials(world, world.number(extension="202", occupier="Acme Ltd")["handset"])
     alice_user, alice_password = _credentials(world, alice["handset"])
-    with (
-        MediaHandset(world.settings, alice_user, alice_password, codecs=("g722",), hold=4) as desk,
-        RtpLeg() as leg,
-    ):
+    with MediaHandset(world.settings, alice_user, alice_password, codecs=("g722",), hold=4) as desk, RtpLeg() as leg:
         call = start_media_call(
             world.settings, "201", leg, caller=bob_user, password=bob_password, codecs=("g722", "pcmu"), hold=2
         )
