@@ -301,7 +301,9 @@ def test_r44_occupier_conference_number_and_pin_from_the_cli(state):
     shown = run_pbx(["occupier", "conference", "Acme Ltd"], state)
     assert shown.stdout.strip() == "Acme Ltd: feature code *88, number none, PIN not set", shown.stderr
     changed = run_pbx(
-        ["occupier", "conference", "Acme Ltd", "--number", "+442079460204", "--set-pin"], state, stdin_text="4821\n4821\n"
+        ["occupier", "conference", "Acme Ltd", "--number", "+442079460204", "--set-pin"],
+        state,
+        stdin_text="4821\n4821\n",
     )
     assert changed.returncode == 0, changed.stderr
     assert changed.stdout.strip().endswith("Acme Ltd: feature code *88, number +442079460204, PIN set")

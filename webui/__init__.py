@@ -78,7 +78,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webui import api, api_actions, auth, health, operator, profile, telephony, users  # noqa: F401
+    from webui import api, api_actions, api_conference, auth, health, operator, profile, telephony, users  # noqa: F401
 
     for module in (auth, telephony, users, profile, operator, api, health):
         app.register_blueprint(module.bp)

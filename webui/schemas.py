@@ -46,6 +46,18 @@ class HandsetLogin(Body):
     phone_id: str = Field(min_length=1, description="pick the handset's Phone ID")
 
 
+class ConferencePin(Body):
+    """R44: PUT /conference/pin."""
+
+    pin: str = Field(description="send the PIN as text")
+
+
+class ConferenceNumber(Body):
+    """R44: PUT /occupiers/<id>/conference/number; null takes the number away."""
+
+    number: str | None = Field(description="send the E.164 number as text, or null")
+
+
 class FeatureChanges(RootModel[dict[str, Any]]):
     """R20-R28: PATCH /numbers/<id>/features; the keys are the services' (pbx.services.feature_input)."""
 
