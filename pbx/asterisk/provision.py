@@ -124,12 +124,17 @@ def _write_marker(root: Path, packages: set[str]) -> None:
     os.replace(tmp, root / COMPLETE_MARKER)
 
 
+def missing_packages(have: set[str]) -> list[str]:
+    """The packages wanted (PACKAGES, in order) that a chroot holding `have` lacks."""
+    return [name for name in PACKAGES if name not in have]
+
+
 def _install_missing(root: Path) -> None:
     """Install into a complete chroot the packages added to PACKAGES since it was built.
 
     Runs under the provisioning lock; only adds packages, never removes one."""
     have = installed_packages(root)
-    missing = [name for name in PACKAGES if name not in have]
+    missing = missing_packages(have)
     if not missing:
         return
     if os.geteuid() != 0:
