@@ -89,3 +89,11 @@ def _answer_payloads(result) -> list[int]:
             if found:
                 return found[1]
     return []
+
+
+def test_r44_g722_and_opus_transcode_to_and_from_g711(asterisk):
+    """Both wideband codecs are real transcoders here (Debian's codec_opus_open_source), not passthrough."""
+    for source, target in (("g722", "ulaw"), ("ulaw", "g722"), ("opus", "ulaw"), ("ulaw", "opus")):
+        paths = asterisk.command(f"core show translation paths {source}")
+        line = next((ln for ln in paths.splitlines() if f" To {target}:" in ln), "")
+        assert f"({source}@" in line and f"->({target}@" in line, f"no {source} -> {target} path: {line!r}"
