@@ -17,7 +17,8 @@ from sqlalchemy import select
 from pbx.services import conference
 from pbx.services.actor import Actor
 from pbx.store import AuditEntry, Occupier, User, transaction
-from tests.calls.media import RtpLeg, start_media_call, tone_power
+from tests.calls.audio import tone_power
+from tests.calls.media import RtpLeg, start_media_call
 from tests.world import OUTSIDE_CALLER
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.usefixtures("stasis_app")]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.calls.media import G722_PT, MediaHandset, RtpLeg, rms, sdp_media, start_media_call
+from tests.calls.audio import rms
+from tests.calls.media import G722_PT, MediaHandset, RtpLeg, sdp_media, start_media_call
 from tests.sip.dtmf import PCMU_PT
 from tests.world import OUTSIDE_CALLER
 
