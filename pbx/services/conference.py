@@ -80,7 +80,8 @@ def check_conference_pin(pin: str) -> None:
 
 
 def set_conference_pin(session: Session, actor: Actor, occupier_id: int, pin: str) -> ConferenceView:
-    """R44: the occupier admin sets the bridge's PIN (argon2 hash only); it also unlocks the bridge."""
+    """R44: the occupier admin (or the operator, at the CLI) sets the bridge's PIN, kept only as an
+    argon2 hash; a new PIN also unlocks a bridge locked by wrong PINs."""
     if not actor.is_admin:
         raise Forbidden("Only an occupier admin can set the conference PIN")
     occupier = get_occupier(session, actor, occupier_id)
