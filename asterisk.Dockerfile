@@ -5,7 +5,7 @@
 FROM debian:forky-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends asterisk asterisk-modules asterisk-core-sounds-en-gsm \
-      odbc-postgresql unixodbc \
+      odbc-postgresql unixodbc asterisk-moh-opsound-gsm \
  && rm -rf /var/lib/apt/lists/*
 COPY asterisk-conf/ /usr/share/pbx/asterisk-conf/
 COPY dialplan/ /usr/share/pbx/dialplan/

@@ -48,7 +48,7 @@ def state(tmp_path, demo_db):
     return tmp_path
 
 
-def run_pbx(args: list[str], state_dir, **env: str) -> subprocess.CompletedProcess:
+def run_pbx(args: list[str], state_dir, *, stdin_text: str | None = None, **env: str) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith("PBX_")}
     port = str(closed_port())
     base.update(
@@ -72,7 +72,7 @@ def run_pbx(args: list[str], state_dir, **env: str) -> subprocess.CompletedProce
         capture_output=True,
         text=True,
         timeout=CLI_TIMEOUT_S,
-        stdin=subprocess.DEVNULL,
+        **({"input": stdin_text} if stdin_text is not None else {"stdin": subprocess.DEVNULL}),
     )
 
 
@@ -295,3 +295,24 @@ def test_r39_occupier_policy_shows_sets_and_the_forward_obeys_it(state):
     assert "expensive is not a class of call" in assert_one_line_error(
         run_pbx(["occupier", "policy", "Acme Ltd", "expensive"], state), 2
     )
+
+
+def test_r44_occupier_conference_number_and_pin_from_the_cli(state):
+    shown = run_pbx(["occupier", "conference", "Acme Ltd"], state)
+    assert shown.stdout.strip() == "Acme Ltd: feature code *88, number none, PIN not set", shown.stderr
+    changed = run_pbx(
+        ["occupier", "conference", "Acme Ltd", "--number", "+442079460204", "--set-pin"],
+        state,
+        stdin_text="4821\n4821\n",
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert changed.stdout.strip().endswith("Acme Ltd: feature code *88, number +442079460204, PIN set")
+    assert "4821" not in changed.stdout + changed.stderr
+    assert "belongs to a user" in assert_one_line_error(
+        run_pbx(["occupier", "conference", "Acme Ltd", "--number", ALICE], state), 1
+    )
+    assert "4 to 8 digits" in assert_one_line_error(
+        run_pbx(["occupier", "conference", "Acme Ltd", "--set-pin"], state, stdin_text="12\n12\n"), 2
+    )
+    cleared = run_pbx(["occupier", "conference", "Acme Ltd", "--no-number"], state)
+    assert cleared.stdout.strip() == "Acme Ltd: feature code *88, number none, PIN set", cleared.stderr

@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from webui import (  # noqa: F401  (the api_* modules declare their routes on api.bp)
         api,
         api_actions,
+        api_conference,
         api_events,
         api_main_number,
         api_operator,

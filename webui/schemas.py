@@ -64,6 +64,18 @@ class EmergencyNumbers(Body):
     numbers: list[str] = Field(max_length=20, description="send the site's own emergency numbers as a list of digits")
 
 
+class ConferencePin(Body):
+    """R44: PUT /conference/pin."""
+
+    pin: str = Field(description="send the PIN as text")
+
+
+class ConferenceNumber(Body):
+    """R44: PUT /occupiers/<id>/conference/number; null takes the number away."""
+
+    number: str | None = Field(description="send the E.164 number as text, or null")
+
+
 class FeatureChanges(RootModel[dict[str, Any]]):
     """R20-R28: PATCH /numbers/<id>/features; the keys are the services' (pbx.services.feature_input)."""
 

@@ -48,6 +48,8 @@ def number_keys(number: NumberView) -> dict[str, str]:
         "label": number.label,
         "handset": number.handset,
         "main_dest": number.main_destination if number.is_main else "",
+        # R44: "1" on the occupier's conference number (dialplan pbx-number, off the fast path).
+        "conf": "1" if number.conference else "",
         **feature_keys(number),
     }
     # Everything a plain call to the number needs, in one read (dialplan pbx-number): one

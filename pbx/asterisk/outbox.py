@@ -254,6 +254,7 @@ def wanted_keys(session: Session, batch: Batch) -> tuple[dict[str, str], list[st
                 joinedload(PhoneNumber.handset),
                 joinedload(PhoneNumber.occupier),
                 joinedload(PhoneNumber.site),
+                joinedload(PhoneNumber.conference),
                 *(
                     joinedload(PhoneNumber.features).joinedload(getattr(NumberFeatures, related(f)))
                     for f in of_kind(Kind.NUMBER)

@@ -25,7 +25,15 @@ COMPLETE_MARKER = ".pbx-chroot-complete"
 # Every package the chroot must hold. A chroot built before a package was added here
 # gets it installed on the next provision (the marker records what is installed).
 # odbc-postgresql and unixodbc: app_voicemail_odbc/res_odbc reach the store's PostgreSQL.
-PACKAGES = ("asterisk", "asterisk-modules", "asterisk-core-sounds-en-gsm", "odbc-postgresql", "unixodbc")
+# asterisk-moh-opsound-gsm: R44 hold music (the sounds package has none; GSM like the prompts).
+PACKAGES = (
+    "asterisk",
+    "asterisk-modules",
+    "asterisk-core-sounds-en-gsm",
+    "odbc-postgresql",
+    "unixodbc",
+    "asterisk-moh-opsound-gsm",
+)
 SUITE = "forky"
 # Debian 12's debootstrap has no forky script; sid's builds it fine.
 DEBOOTSTRAP_SCRIPT = "/usr/share/debootstrap/scripts/sid"
@@ -116,12 +124,17 @@ def _write_marker(root: Path, packages: set[str]) -> None:
     os.replace(tmp, root / COMPLETE_MARKER)
 
 
+def missing_packages(have: set[str]) -> list[str]:
+    """The packages wanted (PACKAGES, in order) that a chroot holding `have` lacks."""
+    return [name for name in PACKAGES if name not in have]
+
+
 def _install_missing(root: Path) -> None:
     """Install into a complete chroot the packages added to PACKAGES since it was built.
 
     Runs under the provisioning lock; only adds packages, never removes one."""
     have = installed_packages(root)
-    missing = [name for name in PACKAGES if name not in have]
+    missing = missing_packages(have)
     if not missing:
         return
     if os.geteuid() != 0:

@@ -47,7 +47,11 @@ PJSIP_TEMPLATES = """\
 [pbx-endpoint](!)
 type=endpoint
 disallow=all
-allow=ulaw,alaw,gsm
+; R44 HD audio: wideband first. An answer keeps the offerer's order (G.722 when the
+; handset offers it first); an offer to a handset puts the caller's codec first, so
+; two G.722 handsets talk G.722 end to end and Asterisk transcodes only when the two
+; ends share no codec (a G.711-only phone calling a G.722-only one).
+allow=g722,opus,ulaw,alaw,gsm
 direct_media=no
 rtp_symmetric=yes
 ; The Contact is the handset's or the carrier's own: the edge record-routes, so

@@ -43,6 +43,7 @@ class NumberView:
     country: str = ""  # the site's ISO country code: national dialling (pbx/asterisk/routing.py)
     allowed_classes: str = "national,mobile"  # R39: its occupier's call policy (call_policy_keys.py)
     handling: MainHandlingView | None = None  # R35: a main number's hunt, hours, greeting (main_number_keys.py)
+    conference: bool = False  # R44: its occupier's conference number: calls join the bridge
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def number_view(number: PhoneNumber) -> NumberView:
         features=features,
         country=number.site.country if number.site is not None else "",
         allowed_classes=number.occupier.allowed_classes,
+        conference=number.conference is not None,
         handling=main_handling_view(number),
     )
 
@@ -133,6 +135,7 @@ def load_snapshot(session: Session) -> Snapshot:
             selectinload(PhoneNumber.features),
             selectinload(PhoneNumber.occupier),
             selectinload(PhoneNumber.site),
+            selectinload(PhoneNumber.conference),
         )
         .order_by(PhoneNumber.id)
     ).all()

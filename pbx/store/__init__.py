@@ -4,6 +4,7 @@ from pbx.store.db import make_engine, make_session_factory, transaction
 from pbx.store.models import (
     AuditEntry,
     Base,
+    Conference,
     Handset,
     Node,
     NodeState,
@@ -22,6 +23,7 @@ from pbx.store.models import (
 __all__ = [
     "AuditEntry",
     "Base",
+    "Conference",
     "Handset",
     "Node",
     "NodeState",

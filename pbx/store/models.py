@@ -206,6 +206,8 @@ class PhoneNumber(Base):
     handling: Mapped[MainNumberHandling | None] = relationship(
         uselist=False, cascade="all, delete-orphan", foreign_keys="MainNumberHandling.number_id"
     )
+    # R44: set when this number is its occupier's conference number (calls to it join the bridge).
+    conference: Mapped[Conference | None] = relationship(back_populates="number", uselist=False)
 
     @property
     def display_name(self) -> str:
@@ -253,6 +255,24 @@ for _feature in FEATURES:
             feature_columns.related(_feature),
             relationship(PhoneNumber, foreign_keys=[getattr(NumberFeatures, _feature.column)]),
         )
+
+
+class Conference(Base):
+    """R44: an occupier's meet-me bridge: its PIN (argon2 hash, set by the occupier admin)
+    and the number the operator assigned for calls from outside (one of the occupier's
+    own, so a DID can be the conference's and nobody else's: the unique constraint)."""
+
+    __tablename__ = "conference"
+    __table_args__ = (CheckConstraint("failed_pin_count >= 0", name="conference_failed_pin_count_not_negative"),)
+
+    occupier_id: Mapped[int] = mapped_column(ForeignKey("occupier.id", ondelete="CASCADE"), primary_key=True)
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    number_id: Mapped[int | None] = mapped_column(ForeignKey("phone_number.id", ondelete="SET NULL"), unique=True)
+    # Wrong PINs in a row (R18's style): the third locks the bridge until the admin sets a PIN again.
+    failed_pin_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pin_locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+    number: Mapped[PhoneNumber | None] = relationship(back_populates="conference")
 
 
 class AuditEntry(Base):

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pbx.asterisk.ari import access, authcode, feature_codes, portal, prompts
+from pbx.asterisk.ari import access, authcode, conference, feature_codes, portal, prompts
 from pbx.asterisk.ari.channel import Call, CallEnded
 from pbx.asterisk.ari.client import AriClient, AriError, ChannelEvents
 from pbx.asterisk.ari.store import Store
@@ -30,6 +30,7 @@ HANDLERS: dict[str, Handler] = {
     "logout": access.log_out,  # *12
     "authcode": authcode.handle,  # from pbx-outbound (R22)
     "portal": portal.handle,  # the voice portal: its number (did/), or *500 from a handset (R42)
+    "conference": conference.handle,  # *88, or a conference number (R44)
 }
 CALL_MAX_S = 300.0  # no person spends longer than this keying digits
 LAST_WORDS_S = 10.0

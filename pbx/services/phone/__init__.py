@@ -19,6 +19,7 @@ from __future__ import annotations
 from pbx.services.phone.access import PinResult, check_pin, log_in, log_out, open_voicemail, set_custom_pin
 from pbx.services.phone.authcode import authcode_needed, check_authcode, is_emergency
 from pbx.services.phone.codes import change_feature
+from pbx.services.phone.conference import Entry, conference_of_handset, conference_of_number, enter_conference
 from pbx.services.phone.desk import (
     Desk,
     Reach,
@@ -33,6 +34,7 @@ from pbx.services.phone.proof import PinProof
 
 __all__ = [
     "Desk",
+    "Entry",
     "PinProof",
     "PinResult",
     "Reach",
@@ -41,8 +43,11 @@ __all__ = [
     "change_feature",
     "check_authcode",
     "check_pin",
+    "conference_of_handset",
+    "conference_of_number",
     "dialled_e164",
     "dialled_target",
+    "enter_conference",
     "find_desk",
     "find_numbers",
     "is_emergency",
