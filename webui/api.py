@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from pbx.services import directory, numbers
+from pbx.services.number_search import Paging, site_numbers_page
 from pbx.services.features import show_features
 from pbx.services.lookup import get_number
 from webui.access import ADMIN, USER, current_actor, current_user, roles_required
@@ -41,12 +42,25 @@ def sites():
 @bp.get("/sites/<int:site_id>/numbers")
 @roles_required(ADMIN)
 def site_numbers(site_id: int):
-    """R7-R10: the rows of a site; `search` filters like the page's search box (R8)."""
+    """R7-R10: one page of a site's rows; `q` (or `search`) searches in SQL as the search box does (R8).
+
+    `?q=&page=&per_page=`: 50 rows a page by default, 200 at most, with the total that match."""
     actor = current_actor()
+    args = request.args
+    paging = Paging.parse(args.get("page"), args.get("per_page"))
+    query_text = args.get("q", args.get("search", ""))
     with unit_of_work() as db:
         site = directory.get_occupier_site(db, actor, actor.own_occupier_id, site_id)
-        rows = numbers.list_numbers(db, actor, actor.own_occupier_id, site_id, request.args.get("search", ""))
-        return jsonify(site=site_json(site), numbers=[number_row(n) for n in rows])
+        found = site_numbers_page(db, actor, actor.own_occupier_id, site_id, query_text, paging)
+        return jsonify(
+            site=site_json(site),
+            numbers=[number_row(n) for n in found.rows],
+            total=found.total,
+            page=paging.page,
+            per_page=paging.per_page,
+            pages=found.pages,
+            q=query_text,
+        )
 
 
 @bp.get("/numbers")

@@ -190,3 +190,17 @@ def test_r28_every_wrong_field_is_shown_next_to_it_in_one_save_and_nothing_is_sa
     expect(page.get_by_label("Call waiting")).not_to_be_checked(**wait)
     screenshot(page, "features-field-errors.png")
     assert stored(factory, ids) == before  # nothing saved
+
+
+def test_r22_a_number_with_an_authorization_code_still_saves_its_other_features(browser_page, factory, ids):
+    """Issue 12: the locked forwarding section (its seconds included) is not sent; Save must still work."""
+    with transaction(factory) as session:
+        update_features(session, Actor.system("operator"), ids.numbers[NUMBER], {"authorization_code": "4711"})
+    sign_in_page(browser_page, ACME_ADMIN)
+    browser_page.goto(f"/numbers/{ids.numbers[NUMBER]}/features")
+    expect(browser_page.get_by_label("After (seconds)")).to_be_disabled()
+    browser_page.get_by_label("Do Not Disturb").check()
+    browser_page.get_by_role("button", name="Save changes").click()
+    expect(browser_page.get_by_text("Features saved.")).to_be_visible()
+    saved = stored(factory, ids)
+    assert saved["dnd"] is True and saved["authorization_code"]  # the code is kept

@@ -145,7 +145,7 @@ def test_r11_details_pop_up_shows_the_whole_configuration(telephony):
 
 
 def test_r12_assign_then_unassign_pending_then_active_without_reload(telephony, factory):
-    telephony.action("+442079460204", "Assign phone number").click()
+    telephony.action("+442079460204", "Assign user").click()
     users = telephony.dialog.get_by_label("User")
     expect(users.locator("option", has_text="Alice Archer")).to_be_disabled()
     expect(users.locator("option", has_text="Dave Dawson")).to_be_enabled()
@@ -157,7 +157,7 @@ def test_r12_assign_then_unassign_pending_then_active_without_reload(telephony, 
     expect(row.locator("td.status")).to_have_text("Pending")
     apply_outbox(factory)
     expect(row.locator("td.status")).to_have_text("Active")
-    telephony.action("+442079460204", "Unassign phone number").click()
+    telephony.action("+442079460204", "Unassign user").click()
     expect(telephony.dialog).to_contain_text("Unassign +442079460204 from Dave Dawson?")
     telephony.dialog.get_by_role("button", name="Unassign").click()
     expect(row.locator("td.assigned")).to_have_text("Unassigned")
