@@ -27,6 +27,8 @@ PER_PAGE = 50
 MAX_PER_PAGE = 200
 MAX_QUERY = 100
 _PHONE_LIKE = re.compile(r"[\d\s+()./-]+")
+# What a row of a number list shows beside the number (R10), loaded with it in the same query:
+# joined, not select-in (which asks again for every 500 rows), so 1,000 rows take as many statements as 10.
 ROW_LOADS = (joinedload(PhoneNumber.user), joinedload(PhoneNumber.handset))
 
 

@@ -1,0 +1,71 @@
+"""R8 in the server: a number found however people write it, pages of a long list, compressed answers."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from tests.web.conftest import ACME_ADMIN
+
+OLD_STREET = "London - Old Street"
+
+
+@pytest.fixture
+def admin(signed_in):
+    return signed_in(ACME_ADMIN)
+
+
+def found(admin, site_id: int, query: str, **params) -> list[str]:
+    answer = admin.get(f"/api/v1/sites/{site_id}/numbers", query_string={"q": query, **params})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return [row["number"] for row in answer.json["numbers"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["020 7946 0201", "+44 (0)20 7946 0201", "442079460201", "+442079460201", "(020) 7946-0201", "7946 0201", "201"],
+)
+def test_r8_a_number_is_found_in_any_common_format(admin, ids, query):
+    assert found(admin, ids.sites[OLD_STREET], query) == ["+442079460201"]
+
+
+def test_r8_search_by_extension_by_user_name_and_by_assigned_to_words(admin, ids):
+    site = ids.sites[OLD_STREET]
+    assert found(admin, site, "203") == ["+442079460203"]
+    assert found(admin, site, "ALICE") == ["+442079460201"]
+    assert found(admin, site, "meeting room") == ["+442079460203"]
+    assert found(admin, site, "main number") == ["+442079460100"]
+    assert "+442079460204" in found(admin, site, "unassigned")
+    assert found(admin, site, "100%_") == []  # LIKE wildcards are text, not patterns
+
+
+def test_r8_rows_come_a_page_at_a_time_with_the_total(admin, ids):
+    site = ids.sites[OLD_STREET]
+    first = admin.get(f"/api/v1/sites/{site}/numbers?per_page=2").json
+    second = admin.get(f"/api/v1/sites/{site}/numbers?per_page=2&page=2").json
+    assert (first["total"], first["pages"], first["page"]) == (6, 3, 1)
+    assert [r["number"] for r in first["numbers"]] == ["+442079460100", "+442079460201"]  # main number first
+    assert [r["number"] for r in second["numbers"]] == ["+442079460202", "+442079460203"]
+    assert first["numbers"][1]["national"] == "020 7946 0201"
+
+
+@pytest.mark.parametrize("params", ["page=0", "page=x", "per_page=1000", "per_page=-1"])
+def test_a_page_out_of_range_is_refused_by_name(admin, ids, params):
+    answer = admin.get(f"/api/v1/sites/{ids.sites[OLD_STREET]}/numbers?{params}")
+    assert answer.status_code == 400
+    assert answer.json["field"] in {"page", "per_page"}
+
+
+def test_answers_over_a_kilobyte_are_compressed(admin, ids):
+    answer = admin.get(f"/api/v1/sites/{ids.sites[OLD_STREET]}/numbers", headers={"Accept-Encoding": "gzip"})
+    assert answer.headers.get("Content-Encoding") == "gzip"
+    assert gzip.decompress(answer.data).startswith(b"{")
+    assert answer.headers.get("Vary", "").lower().find("accept-encoding") >= 0
+    plain = admin.get(f"/api/v1/sites/{ids.sites[OLD_STREET]}/numbers")
+    assert "Content-Encoding" not in plain.headers
+
+
+def test_favicon_is_served(app):
+    answer = app.test_client().get("/favicon.ico")
+    assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
