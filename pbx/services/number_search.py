@@ -159,4 +159,4 @@ def occupier_numbers_page(
     occupier = get_occupier(session, actor, occupier_id)
     country = occupier.sites[0].country if occupier.sites else "GB"
     where = [PhoneNumber.occupier_id == occupier.id]
-    return _page(session, where, search_filter(query, country), paging, (*ROW_LOADS, joinedload(PhoneNumber.site)))
+    return _page(session, where, search_filter(query, country), paging, (*ROW_LOADS, joinedload(PhoneNumber.site), joinedload(PhoneNumber.features)))

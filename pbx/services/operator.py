@@ -178,9 +178,14 @@ def activate_number(session: Session, actor: Actor, number_id: int) -> PhoneNumb
 
 
 def set_main_number(session: Session, actor: Actor, number_id: int, destination: str | None) -> PhoneNumber:
-    """R5: the occupier's main number at a site: inbound only, never logged in, rings `destination`."""
+    """R5: the occupier's main number at a site: inbound only, never logged in, rings `destination`.
+
+    A Reserved number is refused (R5, R6: not in use yet). Its user loses it and the site's old main
+    number steps down: pbx.services.console.preview_main_number says so before the console asks."""
     actor.require_operator()
     number = get_number(session, actor, number_id)
+    if number.status is NumberStatus.RESERVED:
+        raise RuleBroken("R5", f"{number.e164} is Reserved: activate it before making it the main number")
     if number.handset is not None:
         raise RuleBroken("R5", "Log the number out of its handset before making it the main number")
     others = session.scalars(
