@@ -71,3 +71,11 @@ def api_status(page: Page, method: str, url: str, with_csrf: bool = True, body: 
         }""",
         [method, url, with_csrf, body],
     )
+
+
+def assert_accessible(page: Page, what: str = "") -> None:
+    """axe-core (bundled by axe-playwright-python) finds no violation on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{what}: {results.generate_report()}"
