@@ -87,6 +87,17 @@ def features(number_id: int):
         return jsonify(show_features(db, current_actor(), number_id))
 
 
+@bp.get("/numbers/<int:number_id>/cli-choices")
+@roles_required(ADMIN, USER)
+def cli_choices(number_id: int):
+    """R27: the numbers the CLI field may show, searched like the Telephony list (R8), 20 at most."""
+    from webui.features_form import CLI_LISTED, cli_choice
+
+    with unit_of_work() as db:
+        found = directory.cli_choices(db, current_actor(), number_id, request.args.get("q", "")[:100], CLI_LISTED)
+        return jsonify(choices=[cli_choice(n) for n in found])
+
+
 @bp.get("/numbers/<int:number_id>/users")
 @roles_required(ADMIN)
 def assignable_users(number_id: int):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from pbx.services.actor import Actor
 from pbx.services.errors import Forbidden, NotFound
 from pbx.services.lookup import NUMBER_NOT_FOUND, can_see_number, get_number, get_occupier, get_user
+from pbx.services.number_search import search_filter
 from pbx.services.numbers import ROW_LOADS, occupier_sites
 from pbx.store.models import Handset, NumberStatus, Occupier, PhoneNumber, Site, User
 
@@ -97,20 +98,26 @@ def site_handsets(session: Session, actor: Actor, number_id: int) -> list[Handse
     ]
 
 
-def cli_choices(session: Session, actor: Actor, number_id: int) -> list[PhoneNumber]:
-    """R27: the occupier's active numbers at the number's site, the main number included."""
+def cli_choices(
+    session: Session, actor: Actor, number_id: int, query: str = "", limit: int | None = None
+) -> list[PhoneNumber]:
+    """R27: the occupier's active numbers at the number's site, the main number included; `query`
+    searches them as the Telephony search does (R8), `limit` cuts the list (a site may have thousands)."""
     number = get_number(session, actor, number_id)
-    return list(
-        session.scalars(
-            select(PhoneNumber)
-            .where(
-                PhoneNumber.occupier_id == number.occupier_id,
-                PhoneNumber.site_id == number.site_id,
-                PhoneNumber.status != NumberStatus.RESERVED,
-            )
-            .order_by(PhoneNumber.is_main.desc(), PhoneNumber.extension)
+    found = search_filter(query, number.site.country)
+    chosen = (
+        select(PhoneNumber)
+        .outerjoin(User, PhoneNumber.user_id == User.id)
+        .where(
+            PhoneNumber.occupier_id == number.occupier_id,
+            PhoneNumber.site_id == number.site_id,
+            PhoneNumber.status != NumberStatus.RESERVED,
+            PhoneNumber.id != number.id,
+            *([found] if found is not None else []),
         )
+        .order_by(PhoneNumber.is_main.desc(), func.length(PhoneNumber.extension), PhoneNumber.extension)
     )
+    return list(session.scalars(chosen.limit(limit) if limit else chosen))
 
 
 def numbers_of_user(session: Session, actor: Actor, user_id: int) -> list[PhoneNumber]:

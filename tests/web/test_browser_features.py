@@ -90,15 +90,19 @@ def test_r28_features_saved_with_one_button_pending_then_active(features_page, f
     page.get_by_label("Voicemail to email").check()
     page.get_by_label("Email address").fill("desk204@acme.example")
     page.get_by_label("CLI", exact=True).check()
-    expect(page.get_by_label("Number to be displayed").locator("option")).to_have_text(
+    cli = page.get_by_label("Number to be displayed")
+    expect(page.locator("#cli-choices option")).to_have_text(
         [
-            "+442079460100 · Main number",
-            "+442079460201 · ext. 201",
-            "+442079460202 · ext. 202",
-            "+442079460203 · ext. 203",
+            "020 7946 0100 · Main number",
+            "020 7946 0201 · ext. 201",
+            "020 7946 0202 · ext. 202",
+            "020 7946 0203 · ext. 203",
         ]
-    )  # R27: active numbers at the site, this one aside
-    page.get_by_label("Number to be displayed").select_option("+442079460100")
+    )  # R27: active numbers at the site, this one aside, suggested in a searchable field
+    cli.press_sequentially("0202")
+    expect(page.locator("#cli-choices option")).to_have_count(1)  # the server searched
+    expect(page.locator("#cli-choices option")).to_have_attribute("value", "+442079460202")
+    cli.fill("+442079460100")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Features saved.")).to_be_visible()
     telephony = TelephonyPage(page).wait_for_rows()
