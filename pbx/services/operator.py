@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pbx import validation
@@ -218,8 +218,10 @@ def register_handset(
     actor.require_operator()
     site = get_site(session, site_id)
     clean = validation.phone_id(phone_id)
-    if session.scalar(select(Handset).where(Handset.phone_id == clean)):
-        raise Conflict(f"There is already a handset with phone ID {clean}")
+    same = session.scalar(select(Handset).where(func.lower(Handset.phone_id) == clean.lower()))
+    if same is not None:
+        # Phone IDs are unique whatever their case (migration 0008_web): "Desk-1" is "desk-1".
+        raise Conflict(f"There is already a handset with phone ID {same.phone_id}")
     password = sip_password or secrets.token_urlsafe(18)
     if not validation.PHONE_ID_RE.fullmatch(password):
         raise InvalidInput("sip_password", "use letters, digits, '.', '_' or '-'")

@@ -42,6 +42,7 @@ export class NumbersTable extends EventTarget {
     this.featuresFrom = table.dataset.featuresFrom;
     this.pollMs = Number(table.dataset.pollMs) || 1000;
     this.perPage = Number(table.dataset.perPage) || 50;
+    this.owner = Number(table.dataset.owner) || null; // a user's page lists only that user's number
     this.rows = new Map();
     this.trs = new Map();
     this.query = "";
@@ -149,6 +150,12 @@ export class NumbersTable extends EventTarget {
   update(row) {
     const old = this.trs.get(row.id);
     if (!old) return;
+    if (this.owner && (!row.user || row.user.id !== this.owner)) {
+      // Unassigned from a user's page: the number is no longer theirs, so its row goes.
+      this.remove(row.id);
+      this.dispatchEvent(new CustomEvent("row-updated", { detail: row }));
+      return;
+    }
     if (JSON.stringify(this.rows.get(row.id)) !== JSON.stringify(row)) {
       const focused = old.contains(document.activeElement) ? (document.activeElement.dataset.action || "row") : null;
       const tr = this.renderRow(row);

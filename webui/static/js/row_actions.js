@@ -37,6 +37,7 @@ export class RowActions {
   restoreFocus() {
     const tr = this.opener && this.table.trs.get(this.opener.id);
     if (tr) (this.table.ensureActions(tr).querySelector(`[data-action="${this.opener.action}"]`) || tr).focus();
+    else if (this.opener) document.getElementById("numbers-empty")?.focus(); // the row left this list
   }
 
   /* Wire the pop-up's form: a refusal shows its message and the form stays as typed. */
