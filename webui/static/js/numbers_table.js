@@ -8,14 +8,14 @@ import { api, el } from "./api.js";
 const SEARCH_DELAY_MS = 180;
 const NUMBER_FORMAT = new Intl.NumberFormat("en-GB");
 
-/* R11: [action, short label, the help page's name]; labels may depend on the row. */
+/* R11: [action, the help page's name] (shown on the button); labels may depend on the row. */
 const ACTIONS = [
-  ["details", "Details", "Phone number details"],
-  ["features", "Features", "Phone number features"],
-  ["reset-pin", "Reset PIN", "Reset PIN"],
-  ["handset", (r) => (r.logged_in ? "Log out" : "Log in"), (r) => (r.logged_in ? "Log out from handset" : "Login a new handset")],
-  ["display-name", "Display name", "Edit display name"],
-  ["assign", (r) => (r.user ? "Unassign" : "Assign"), (r) => (r.user ? "Unassign user" : "Assign user")],
+  ["details", "Phone number details"],
+  ["features", "Phone number features"],
+  ["reset-pin", "Reset PIN"],
+  ["handset", (r) => (r.logged_in ? "Log out from handset" : "Login a new handset")],
+  ["display-name", "Edit display name"],
+  ["assign", (r) => (r.user ? "Unassign user" : "Assign user")],
 ];
 const text = (value, row) => (typeof value === "function" ? value(row) : value);
 export const formatCount = (n) => NUMBER_FORMAT.format(n);
@@ -299,16 +299,16 @@ export class NumbersTable extends EventTarget {
 
   actionButtons(row) {
     const buttons = [];
-    for (const [action, short, full] of ACTIONS) {
+    for (const [action, full] of ACTIONS) {
       if (!this.actions.has(action)) continue;
       const name = text(full, row);
       const label = `${name}, ${row.national || row.number}`;
-      const common = { class: "button small secondary", title: name, "aria-label": label, tabindex: "-1", dataset: { action } };
+      const common = { class: "button small secondary", "aria-label": label, tabindex: "-1", dataset: { action } };
       if (action === "features") {
         const href = this.featuresFrom ? `${row.features_url}?from=${this.featuresFrom}` : row.features_url;
-        buttons.push(el("a", { ...common, href }, text(short, row)));
+        buttons.push(el("a", { ...common, href }, name));
       } else {
-        buttons.push(el("button", { ...common, type: "button" }, text(short, row)));
+        buttons.push(el("button", { ...common, type: "button" }, name));
       }
     }
     return buttons;
