@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from pbx.services import directory, numbers
+from pbx.services.applying import applying
 from pbx.services.number_search import Paging, site_numbers_page
 from pbx.services.features import show_features
 from pbx.services.lookup import get_number
@@ -66,11 +67,14 @@ def site_numbers(site_id: int):
 @bp.get("/numbers")
 @roles_required(ADMIN, USER)
 def some_numbers():
-    """The rows the page is waiting on (Pending), re-read without reloading the list."""
+    """The rows the page is waiting on (Pending), re-read without reloading the list, and whether
+    changes can be applied at all now (`applying`: the reason when not, so a wait is never silent)."""
     wanted = query(NumberIds)
     with unit_of_work() as db:
         found = directory.numbers_by_ids(db, current_actor(), wanted.ids)
-        return jsonify(numbers=[number_row(n) for n in found])
+        rows = [number_row(n) for n in found]
+        waiting = applying(db).as_dict() if any(r["status"] == "pending" for r in rows) else None
+        return jsonify(numbers=rows, applying=waiting)
 
 
 @bp.get("/numbers/<int:number_id>")

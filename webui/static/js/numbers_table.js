@@ -43,6 +43,10 @@ export class NumbersTable extends EventTarget {
     this.pollMs = Number(table.dataset.pollMs) || 1000;
     this.perPage = Number(table.dataset.perPage) || 50;
     this.owner = Number(table.dataset.owner) || null; // a user's page lists only that user's number
+    // A Pending row not applied after this long says why (the controller or Asterisk is away).
+    this.stallMs = Number(table.dataset.stallMs) || this.pollMs * 4;
+    this.pendingSince = new Map();
+    this.applying = null; // the server's last word on whether changes can be applied now
     this.rows = new Map();
     this.trs = new Map();
     this.query = "";
@@ -223,6 +227,38 @@ export class NumbersTable extends EventTarget {
     }
   }
 
+  /* How long a row has been Pending on this page; forgotten once it is not. */
+  stalled(row) {
+    if (row.status !== "pending") {
+      this.pendingSince.delete(row.id);
+      return false;
+    }
+    if (!this.pendingSince.has(row.id)) this.pendingSince.set(row.id, Date.now());
+    return Date.now() - this.pendingSince.get(row.id) >= this.stallMs;
+  }
+
+  waitingText() {
+    const a = this.applying;
+    if (a && !a.ok) return `Not applied yet: ${a.reason}. ${a.later}`;
+    return "Taking longer than usual: Asterisk has not confirmed the change yet.";
+  }
+
+  /* R4, no dead ends: a Pending row that waits too long says why, under its badge. */
+  markWaiting() {
+    for (const [id, row] of this.rows) {
+      const cell = this.trs.get(id)?.querySelector("td.status");
+      if (!cell) continue;
+      let note = cell.querySelector(".waiting-text");
+      const show = this.stalled(row) && !row.last_error;
+      if (show && !note) {
+        note = el("div", { class: "waiting-text" });
+        cell.append(note);
+      }
+      if (show) note.textContent = this.waitingText();
+      else if (note) note.remove();
+    }
+  }
+
   pendingIds() {
     return [...this.rows.values()].filter((r) => r.status === "pending").map((r) => r.id);
   }
@@ -241,28 +277,45 @@ export class NumbersTable extends EventTarget {
     try {
       if (ids.length) {
         const data = await api("GET", `/api/v1/numbers?ids=${ids.join(",")}`);
+        this.applying = data.applying || null;
         for (const row of data.numbers) this.update(row);
+        this.markWaiting();
       }
     } catch {
-      // The server may be restarting: try again on the next tick.
+      // The web server itself may be restarting: say so on the waiting rows, try again on the next tick.
+      this.applying = { ok: false, reason: "the web server cannot be reached", later: "Your change is kept." };
+      this.markWaiting();
     } finally {
       this.polling = false;
       this.watchPending();
     }
   }
 
-  /* Resolves with the row once its change is applied, or has failed to apply. */
+  /* Resolves with the row once its change is applied, or has failed to apply, or (`waiting` set)
+     once it has waited `stallMs` without either: a pop-up never spins without saying why. */
   settled(id) {
     return new Promise((resolve) => {
-      const check = (row) => {
-        if (row.id !== id || (row.status === "pending" && !row.last_error)) return false;
+      let timer = null;
+      const finish = (row) => {
+        clearTimeout(timer);
         this.removeEventListener("row-updated", listener);
         resolve(row);
+      };
+      const check = (row) => {
+        if (!row || row.id !== id || (row.status === "pending" && !row.last_error)) return false;
+        finish(row);
         return true;
       };
       const listener = (event) => check(event.detail);
       this.addEventListener("row-updated", listener);
-      check(this.rows.get(id));
+      if (!check(this.rows.get(id))) {
+        const wait = () => {
+          const row = this.rows.get(id);
+          if (!row) finish({ id, waiting: this.waitingText() });
+          else if (row.status === "pending" && !row.last_error) finish({ ...row, waiting: this.waitingText() });
+        };
+        timer = setTimeout(wait, this.stallMs + this.pollMs); // a poll after the stall has the reason
+      }
     });
   }
 
@@ -279,7 +332,8 @@ export class NumbersTable extends EventTarget {
       el("td", { class: "assigned", dataset: { label: "Assigned to" } }, this.assignedTo(row)),
       el("td", { class: "status", dataset: { label: "Status" } },
         el("span", { class: `badge badge-${row.status}`, text: row.status_label }),
-        row.last_error ? el("div", { class: "error-text", text: `Not applied yet: ${row.last_error}` }) : null),
+        row.last_error ? el("div", { class: "error-text", text: `Not applied yet: ${row.last_error}` }) : null,
+        !row.last_error && this.stalled(row) ? el("div", { class: "waiting-text", text: this.waitingText() }) : null),
       el("td", { class: "logged-in", dataset: { label: "Logged in" } },
         // R4: a login or logout that is not applied yet says so; the row is not "Logged in" until Active.
         row.status === "pending" && row.phone_id ? "Pending" : (row.logged_in ? "Logged in" : "N/A"),

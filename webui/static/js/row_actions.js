@@ -76,9 +76,19 @@ export class RowActions {
     this.show("tpl-result", this.title.textContent, row);
     const result = this.body.querySelector('[data-slot="result"]');
     result.querySelector('[data-slot="text"]').textContent = pendingText;
-    const settled = await this.table.settled(row.id);
-    result.classList.add("done");
-    if (settled.status === "pending") {
+    let settled = await this.table.settled(row.id);
+    // No dead end: after a few seconds the pop-up says why it waits, and still finishes if the change applies.
+    while (settled.waiting && this.dialog.open && this.body.contains(result)) {
+      result.classList.add("failed", "done");
+      result.querySelector('[data-slot="text"]').textContent = settled.waiting;
+      settled = await this.table.settled(row.id);
+    }
+    if (!this.body.contains(result)) return;
+    result.classList.remove("failed");
+    if (settled.waiting) {
+      result.classList.add("failed");
+      result.querySelector('[data-slot="text"]').textContent = settled.waiting;
+    } else if (settled.status === "pending") {
       result.classList.add("failed");
       result.querySelector('[data-slot="text"]').textContent = `Not done yet: ${settled.last_error}`;
     } else {
