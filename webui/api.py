@@ -10,9 +10,9 @@ from flask import Blueprint, jsonify, request
 
 from pbx.services import directory, numbers
 from pbx.services.applying import applying
-from pbx.services.number_search import Paging, site_numbers_page
 from pbx.services.features import show_features
 from pbx.services.lookup import get_number
+from pbx.services.number_search import Paging, site_numbers_page
 from webui.access import ADMIN, USER, current_actor, current_user, roles_required
 from webui.present import handset_choice, number_details, number_row, site_json, user_choice
 from webui.schemas import NumberIds, query

@@ -11,7 +11,14 @@ import gzip
 from flask import Flask, Response, request
 
 MIN_BYTES = 1024
-COMPRESSIBLE = {"application/json", "text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml"}
+COMPRESSIBLE = {
+    "application/json",
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "image/svg+xml",
+}
 
 
 def compress(response: Response) -> Response:

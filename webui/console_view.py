@@ -33,9 +33,9 @@ class ListState:
     total: int
 
     def link(self, page: int) -> str:
-        args = {k: v for k, v in request.args.items() if v}
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if v}
         args[f"{self.key}page"] = str(page)
-        return url_for("operator.page", **args) + f"#{self.anchor}"
+        return str(url_for("operator.page", **args)) + f"#{self.anchor}"
 
     @property
     def anchor(self) -> str:
@@ -124,7 +124,11 @@ def console_data(db, actor) -> dict[str, Any]:
         "lists": {
             "o": ListState("o", oq, opaging.page, occupiers.pages, occupiers.total),
             "n": ListState(
-                "n", nq, npaging.page, numbers_page.pages if numbers_page else 1, numbers_page.total if numbers_page else 0
+                "n",
+                nq,
+                npaging.page,
+                numbers_page.pages if numbers_page else 1,
+                numbers_page.total if numbers_page else 0,
             ),
             "h": ListState("h", hq, hpaging.page, handsets.pages, handsets.total),
         },

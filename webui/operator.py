@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 
 from pbx.services import call_policy
 from pbx.services import operator as ops
 from pbx.services.errors import InvalidInput
 from pbx.services.features import update_features
 from webui.access import OPERATOR, current_actor, roles_required
+from webui.console_view import console_data, selected_occupier
 from webui.forms import (
     ALLOCATE_FIELDS,
     ActivateForm,
     AllocateForm,
-    CallPolicyForm,
     AuthorizationCodeForm,
+    CallPolicyForm,
     MainNumberForm,
     RegisterHandsetForm,
     Submission,
     VoiceServicesForm,
 )
-from webui.console_view import console_data, selected_occupier
 from webui.store import unit_of_work
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
@@ -174,7 +174,9 @@ def authorization_code(number_id: int):
     with Submission(form) as sent, unit_of_work() as db:
         code = "" if clear else (form.code.data or "").strip()
         if not clear and not code:
-            raise InvalidInput("authorization_code", "type the code (digits) or use Clear code", label="Authorization code")
+            raise InvalidInput(
+                "authorization_code", "type the code (digits) or use Clear code", label="Authorization code"
+            )
         number = update_features(db, current_actor(), number_id, {"authorization_code": code})
         done = f"The authorization code of {number.e164} is {'cleared' if clear else 'set'}"
     if sent.refused:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -34,13 +34,15 @@ class Page(Generic[T]):
         return max(1, -(-self.total // self.paging.per_page))
 
 
-def _like(column: ColumnElement[str] | object, needle: str) -> ColumnElement[bool]:
-    return column.icontains(needle, autoescape=True)  # type: ignore[attr-defined, no-any-return]
+def _like(column: Any, needle: str) -> ColumnElement[bool]:
+    found: ColumnElement[bool] = column.icontains(needle, autoescape=True)
+    return found
 
 
-def occupiers_page(session: Session, actor: Actor, query: str = "", paging: Paging = Paging()) -> Page[Occupier]:
+def occupiers_page(session: Session, actor: Actor, query: str = "", paging: Paging | None = None) -> Page[Occupier]:
     """R31: occupiers by name (or a site's name), alphabetically."""
     actor.require_operator()
+    paging = paging or Paging()
     where: list[ColumnElement[bool]] = []
     needle = query.strip()
     if needle:
@@ -58,9 +60,10 @@ def occupiers_page(session: Session, actor: Actor, query: str = "", paging: Pagi
     return Page(rows, total, paging)
 
 
-def handsets_page(session: Session, actor: Actor, query: str = "", paging: Paging = Paging()) -> Page[Handset]:
+def handsets_page(session: Session, actor: Actor, query: str = "", paging: Paging | None = None) -> Page[Handset]:
     """R31: every site's handsets by phone ID, site name or the number logged in."""
     actor.require_operator()
+    paging = paging or Paging()
     where: list[ColumnElement[bool]] = []
     needle = query.strip()
     if needle:

@@ -88,7 +88,8 @@ def number_digits(query: str, country: str) -> list[tuple[str, bool]]:
 
 
 def _like(column: Any, needle: str) -> ColumnElement[bool]:
-    return column.icontains(needle, autoescape=True)
+    found: ColumnElement[bool] = column.icontains(needle, autoescape=True)
+    return found
 
 
 def search_filter(query: str, country: str) -> ColumnElement[bool] | None:
@@ -120,15 +121,17 @@ def search_filter(query: str, country: str) -> ColumnElement[bool] | None:
 
 
 def site_numbers_page(
-    session: Session, actor: Actor, occupier_id: int, site_id: int, query: str = "", paging: Paging = Paging()
+    session: Session, actor: Actor, occupier_id: int, site_id: int, query: str = "", paging: Paging | None = None
 ) -> NumberPage:
-    """R7-R10: one page of the occupier's numbers at a site, main number first, then by extension (R3: own sites only)."""
+    """R7-R10: one page of the occupier's numbers at a site, main number first, then by extension.
+
+    R3: only the occupier's own sites."""
     occupier = get_occupier(session, actor, occupier_id)
     site = next((s for s in occupier.sites if s.id == site_id), None)
     if site is None:
         raise NotFound("That site was not found")
     where = [PhoneNumber.occupier_id == occupier.id, PhoneNumber.site_id == site_id]
-    return _page(session, where, search_filter(query, site.country), paging)
+    return _page(session, where, search_filter(query, site.country), paging or Paging())
 
 
 def _page(
@@ -152,11 +155,17 @@ def _page(
 
 
 def occupier_numbers_page(
-    session: Session, actor: Actor, occupier_id: int, query: str = "", paging: Paging = Paging()
+    session: Session, actor: Actor, occupier_id: int, query: str = "", paging: Paging | None = None
 ) -> NumberPage:
     """The operator console (R31): one page of an occupier's numbers at every site."""
     actor.require_operator()
     occupier = get_occupier(session, actor, occupier_id)
     country = occupier.sites[0].country if occupier.sites else "GB"
     where = [PhoneNumber.occupier_id == occupier.id]
-    return _page(session, where, search_filter(query, country), paging, (*ROW_LOADS, joinedload(PhoneNumber.site), joinedload(PhoneNumber.features)))
+    return _page(
+        session,
+        where,
+        search_filter(query, country),
+        paging or Paging(),
+        (*ROW_LOADS, joinedload(PhoneNumber.site), joinedload(PhoneNumber.features)),
+    )

@@ -18,7 +18,10 @@ def _site_id(session) -> int:
 
 
 def test_a_phone_id_differing_only_in_case_is_refused_by_the_service(demo_factory):
-    with pytest.raises(Conflict, match="already a handset with phone ID desk-os-1"), transaction(demo_factory) as session:
+    with (
+        pytest.raises(Conflict, match="already a handset with phone ID desk-os-1"),
+        transaction(demo_factory) as session,
+    ):
         operator.register_handset(session, Actor.system(), _site_id(session), "DESK-OS-1")
 
 

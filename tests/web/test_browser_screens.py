@@ -31,7 +31,7 @@ def no_sideways_scroll(page) -> None:
         """() => [...document.querySelectorAll('body *')]
             .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1
                 && e.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
-            .slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className + ' parent ' + e.parentElement.className + ' ' + getComputedStyle(e.parentElement).overflowX + ' ' + e.parentElement.scrollWidth + '/' + e.parentElement.clientWidth)"""
+            .slice(0, 5).map((e) => `${e.tagName}#${e.id}.${e.className}`)"""
     )
     assert width[0] <= width[1], f"the page scrolls sideways: {width} {wide}"
 
@@ -46,7 +46,8 @@ def nothing_clipped(page, selector: str) -> None:
             if (table.scrollWidth > table.parentElement.clientWidth + 1) out.push("table wider than its box");
             for (const cell of table.querySelectorAll("td")) {
                 const r = cell.getBoundingClientRect();
-                if (r.width && (r.left < box.left - 1 || r.right > box.right + 1)) out.push(cell.textContent.slice(0, 30));
+                const outside = r.left < box.left - 1 || r.right > box.right + 1;
+                if (r.width && outside) out.push(cell.textContent.slice(0, 30));
             }
             return out;
         }""",

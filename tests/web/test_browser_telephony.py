@@ -273,9 +273,7 @@ def test_the_table_is_one_tab_stop_and_arrow_keys_move_between_rows(telephony):
     expect(telephony.row("+442079460100")).to_be_focused()
     page.keyboard.press("End")
     expect(telephony.row("+442079460205")).to_be_focused()
-    stops = page.evaluate(
-        "[...document.querySelectorAll('#numbers [tabindex]')].filter((e) => e.tabIndex >= 0).length"
-    )
+    stops = page.evaluate("[...document.querySelectorAll('#numbers [tabindex]')].filter((e) => e.tabIndex >= 0).length")
     assert stops == 1  # one row (without actions: Reserved) is the table's only tab stop
     page.keyboard.press("Home")
     page.keyboard.press("ArrowDown")
