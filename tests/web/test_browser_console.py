@@ -44,9 +44,11 @@ def test_r5_make_main_says_who_loses_the_number_and_which_main_number_steps_down
     expect(dialog).to_be_hidden()
     expect(number_row(page, "+442079460100")).to_contain_text("Main Number")  # nothing changed
     row.get_by_role("button", name="Make main").click()
+    page.evaluate("window.notReloaded = true")
     dialog.get_by_role("button", name="Make main number").click()
     expect(page.get_by_text("+442079460204 is the main number at London - Old Street")).to_be_visible()
     expect(number_row(page, "+442079460100")).not_to_contain_text("Main Number")
+    assert page.evaluate("window.notReloaded === true")  # the console was updated in place
 
 
 def test_r5_a_reserved_number_cannot_become_the_main_number(console, signed_in, ids):
