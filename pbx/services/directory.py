@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from pbx.services.actor import Actor
 from pbx.services.errors import Forbidden, NotFound
 from pbx.services.lookup import NUMBER_NOT_FOUND, can_see_number, get_number, get_occupier, get_user
-from pbx.services.number_search import search_filter
+from pbx.services.number_search import like_folds_case, search_filter
 from pbx.services.numbers import ROW_LOADS, occupier_sites
 from pbx.store.models import Handset, NumberStatus, Occupier, PhoneNumber, Site, User
 
@@ -104,7 +104,7 @@ def cli_choices(
     """R27: the occupier's active numbers at the number's site, the main number included; `query`
     searches them as the Telephony search does (R8), `limit` cuts the list (a site may have thousands)."""
     number = get_number(session, actor, number_id)
-    found = search_filter(query, number.site.country)
+    found = search_filter(query, number.site.country, like_folds_case(session))
     chosen = (
         select(PhoneNumber)
         .outerjoin(User, PhoneNumber.user_id == User.id)
