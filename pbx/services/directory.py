@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from pbx.services.actor import Actor
@@ -69,6 +69,32 @@ def occupier_users(session: Session, actor: Actor, occupier_id: int) -> list[Use
         .order_by(User.first_name, User.last_name, User.id)
     ).all()
     return [UserChoice(u, u.number) for u in users]
+
+
+def occupier_users_page(
+    session: Session, actor: Actor, occupier_id: int, query: str = "", page: int = 1, per_page: int = 50
+) -> tuple[list[UserChoice], int]:
+    """R29: one page of the occupier's users by name, searched by name, e-mail or number; and how many match."""
+    _require_admin(actor)
+    occupier = get_occupier(session, actor, occupier_id)
+    chosen = select(User).outerjoin(PhoneNumber, PhoneNumber.user_id == User.id).where(User.occupier_id == occupier.id)
+    needle = query.strip()[:100]
+    if needle:
+        fold = like_folds_case(session)
+        texts = (User.first_name, User.last_name, User.email, User.first_name + " " + User.last_name)
+        ways = [c.contains(needle, autoescape=True) if fold else c.icontains(needle, autoescape=True) for c in texts]
+        digits = "".join(ch for ch in needle if ch.isdigit())
+        if digits and digits == needle.lstrip("+").replace(" ", ""):
+            ways += [PhoneNumber.e164.contains(digits), PhoneNumber.extension.startswith(digits)]
+        chosen = chosen.where(or_(*ways))
+    total = session.scalar(chosen.with_only_columns(func.count(User.id)).order_by(None)) or 0
+    users = session.scalars(
+        chosen.options(joinedload(User.number))
+        .order_by(User.first_name, User.last_name, User.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return [UserChoice(u, u.number) for u in users], total
 
 
 def assignable_users(session: Session, actor: Actor, number_id: int) -> list[UserChoice]:

@@ -123,7 +123,7 @@ def test_r28_features_saved_with_one_button_pending_then_active(features_page, f
 def test_r29_user_management_reaches_the_users_number_and_comes_back(browser_page, factory):
     sign_in_page(browser_page, ACME_ADMIN)
     browser_page.get_by_role("link", name="Users").click()
-    expect(browser_page.locator("#users")).to_contain_text("+442079460201")
+    expect(browser_page.locator("#users")).to_contain_text("020 7946 0201")
     browser_page.get_by_role("link", name="Alice Archer").click()
     telephony = TelephonyPage(browser_page).wait_for_rows()
     assert telephony.visible_numbers() == ["+442079460201"]

@@ -69,3 +69,12 @@ def test_answers_over_a_kilobyte_are_compressed(admin, ids):
 def test_favicon_is_served(app):
     answer = app.test_client().get("/favicon.ico")
     assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
+
+
+def test_r29_the_users_page_is_searched_and_paged_in_the_server(admin):
+    found = admin.get("/users?q=archer").get_data(as_text=True)
+    assert "Alice Archer" in found and "Bob Baker" not in found and "1 person matches" in found
+    by_number = admin.get("/users?q=0202").get_data(as_text=True)
+    assert "Bob Baker" in by_number and "Alice Archer" not in by_number
+    assert "No one matches." in admin.get("/users?q=nobody").get_data(as_text=True)
+    assert admin.get("/users?page=x").status_code == 200  # a mistyped page shows the first
