@@ -20,6 +20,18 @@ const ACTIONS = [
 const text = (value, row) => (typeof value === "function" ? value(row) : value);
 export const formatCount = (n) => NUMBER_FORMAT.format(n);
 
+/* R8 in the browser, for a row that arrives by itself (e.g. a live update) while a search is on
+   screen: digits match the number or the extension, any text Assigned to. The server's search
+   (pbx/services/number_search.py) also reads national formats; this is the quick check. */
+export function matches(row, query) {
+  const needle = query.trim().toLowerCase();
+  if (!needle) return true;
+  const digits = needle.replace(/\D/g, "");
+  if (digits && digits === needle.replace(/^\++/, "").replaceAll(" ", "")
+      && (row.number.includes(digits) || row.extension.includes(digits))) return true;
+  return row.assigned_to.text.toLowerCase().includes(needle) || row.number.includes(needle);
+}
+
 /* Copying a number shown in the national format copies its E.164 form. */
 document.addEventListener("copy", (event) => {
   const selection = window.getSelection();
