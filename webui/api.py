@@ -19,6 +19,7 @@ from webui.schemas import NumberIds, query
 from webui.store import unit_of_work
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+ASSIGN_LISTED = 100  # the Assign pop-up lists this many users; its search box finds the others
 
 
 @bp.get("/me")
@@ -107,7 +108,10 @@ def cli_choices(number_id: int):
 def assignable_users(number_id: int):
     """R12: every user of the occupier; those with another number are not selectable."""
     with unit_of_work() as db:
-        return jsonify(users=[user_choice(c) for c in directory.assignable_users(db, current_actor(), number_id)])
+        found = directory.assignable_users(
+            db, current_actor(), number_id, request.args.get("q", "")[:100], ASSIGN_LISTED + 1
+        )
+        return jsonify(users=[user_choice(c) for c in found[:ASSIGN_LISTED]], more=len(found) > ASSIGN_LISTED)
 
 
 @bp.get("/numbers/<int:number_id>/handsets")

@@ -97,10 +97,16 @@ def occupier_users_page(
     return [UserChoice(u, u.number) for u in users], total
 
 
-def assignable_users(session: Session, actor: Actor, number_id: int) -> list[UserChoice]:
-    """R12: the users a number may be assigned to; its own user stays selectable."""
+def assignable_users(
+    session: Session, actor: Actor, number_id: int, query: str = "", limit: int | None = None
+) -> list[UserChoice]:
+    """R12: the users a number may be assigned to; its own user stays selectable. `query` and `limit`
+    find them in a big occupier (by name, e-mail or number) without listing thousands."""
     number = get_number(session, actor, number_id)
-    choices = occupier_users(session, actor, number.occupier_id)
+    if limit is None and not query:
+        choices = occupier_users(session, actor, number.occupier_id)
+    else:
+        choices, _ = occupier_users_page(session, actor, number.occupier_id, query, 1, limit or 1_000_000)
     return [UserChoice(c.user, None) if c.number is not None and c.number.id == number.id else c for c in choices]
 
 

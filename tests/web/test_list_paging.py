@@ -78,3 +78,13 @@ def test_r29_the_users_page_is_searched_and_paged_in_the_server(admin):
     assert "Bob Baker" in by_number and "Alice Archer" not in by_number
     assert "No one matches." in admin.get("/users?q=nobody").get_data(as_text=True)
     assert admin.get("/users?page=x").status_code == 200  # a mistyped page shows the first
+
+
+def test_r12_the_assign_pop_up_finds_users_in_the_server(admin, ids):
+    url = f"/api/v1/numbers/{ids.numbers['+442079460204']}/users"
+    everyone = admin.get(url).json
+    assert len(everyone["users"]) >= 5 and everyone["more"] is False
+    found = admin.get(url, query_string={"q": "dawson"}).json["users"]
+    assert [u["name"] for u in found] == ["Dave Dawson"] and found[0]["selectable"]
+    taken = admin.get(url, query_string={"q": "alice"}).json["users"]
+    assert [u["selectable"] for u in taken] == [False]  # R12: listed, not selectable

@@ -26,7 +26,7 @@ export class RowActions {
 
   show(templateId, title, row) {
     this.title.textContent = title;
-    this.subtitle.textContent = `${row.number} · ext. ${row.extension}`;
+    this.subtitle.textContent = `${row.national || row.number} · ext. ${row.extension}`;
     this.body.replaceChildren(document.getElementById(templateId).content.cloneNode(true));
     this.dialog.classList.toggle("wide", templateId === "tpl-details");
     if (!this.dialog.open) this.dialog.showModal();
@@ -111,24 +111,36 @@ export class RowActions {
 
   async assign(row) {
     if (row.user) {
-      this.show("tpl-unassign", "Unassign phone number", row);
+      this.show("tpl-unassign", "Unassign user", row);
       this.question(`Unassign ${row.number} from ${row.user.name}? The display name, if any, stays.`);
       this.onSubmit(async () => this.done(await api("DELETE", `/api/v1/numbers/${row.id}/user`)));
       return;
     }
-    this.show("tpl-assign", "Assign phone number", row);
+    this.show("tpl-assign", "Assign user", row);
     const select = this.body.querySelector("select");
     this.onSubmit(async (data) => this.done(
       await api("PUT", `/api/v1/numbers/${row.id}/user`, { user_id: Number(data.get("user_id")) })));
-    const { users } = await api("GET", `/api/v1/numbers/${row.id}/users`);
-    select.replaceChildren(el("option", { value: "", text: "Pick a user" }), ...users.map((user) => el("option", {
-      value: user.id, disabled: user.selectable ? null : "",
-      text: user.selectable ? `${user.name} (${user.email})` : `${user.name}: has ${user.number}`,
-    })));
+    const more = this.body.querySelector('[data-slot="more"]');
+    const fill = async (query) => {
+      const { users, more: cut } = await api("GET", `/api/v1/numbers/${row.id}/users?q=${encodeURIComponent(query)}`);
+      select.replaceChildren(el("option", { value: "", text: users.length ? "Pick a user" : "No user matches" }),
+        ...users.map((user) => el("option", {
+          value: user.id, disabled: user.selectable ? null : "",
+          text: user.selectable ? `${user.name} (${user.email})` : `${user.name}: has ${user.number}`,
+        })));
+      more.hidden = !cut;
+    };
+    // A big occupier has thousands of users: the list shows 100, the search box asks the server for the rest.
+    let timer = null;
+    this.body.querySelector("#assign-find").addEventListener("input", (event) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fill(event.target.value).catch(() => {}), 200);
+    });
+    await fill("");
   }
 
   displayName(row) {
-    this.show("tpl-display-name", "Display name", row);
+    this.show("tpl-display-name", "Edit display name", row);
     this.body.querySelector("#label-first").value = row.display_name.first;
     this.body.querySelector("#label-second").value = row.display_name.second;
     this.onSubmit(async (data) => this.done(await api("PUT", `/api/v1/numbers/${row.id}/display-name`,
@@ -159,7 +171,7 @@ export class RowActions {
       });
       return;
     }
-    this.show("tpl-login", "Handset login", row);
+    this.show("tpl-login", "Login a new handset", row);
     const select = this.body.querySelector("select");
     this.onSubmit(async (data) => {
       const phoneId = data.get("phone_id");
