@@ -20,6 +20,7 @@ from webui.store import unit_of_work
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ASSIGN_LISTED = 100  # the Assign pop-up lists this many users; its search box finds the others
+HANDSETS_LISTED = 100  # the same for the handset login pop-up's Phone IDs
 
 
 @bp.get("/me")
@@ -119,7 +120,12 @@ def assignable_users(number_id: int):
 def handsets(number_id: int):
     """R15: the phone IDs of the number's site."""
     with unit_of_work() as db:
-        return jsonify(handsets=[handset_choice(c) for c in directory.site_handsets(db, current_actor(), number_id)])
+        found = directory.site_handsets(
+            db, current_actor(), number_id, request.args.get("q", "")[:40], HANDSETS_LISTED + 1
+        )
+        return jsonify(
+            handsets=[handset_choice(c) for c in found[:HANDSETS_LISTED]], more=len(found) > HANDSETS_LISTED
+        )
 
 
 @bp.get("/users")

@@ -110,16 +110,22 @@ def assignable_users(
     return [UserChoice(c.user, None) if c.number is not None and c.number.id == number.id else c for c in choices]
 
 
-def site_handsets(session: Session, actor: Actor, number_id: int) -> list[HandsetChoice]:
-    """R15: the phone IDs of the number's site, for the handset login pop-up."""
+def site_handsets(
+    session: Session, actor: Actor, number_id: int, query: str = "", limit: int | None = None
+) -> list[HandsetChoice]:
+    """R15: the phone IDs of the number's site, for the handset login pop-up; `query` (part of a
+    Phone ID, any case) and `limit` find one among thousands."""
     _require_admin(actor)
     number = get_number(session, actor, number_id)
-    handsets = session.scalars(
+    chosen = (
         select(Handset)
         .where(Handset.site_id == number.site_id)
         .options(joinedload(Handset.number))
         .order_by(Handset.phone_id)
-    ).all()
+    )
+    if query.strip():
+        chosen = chosen.where(Handset.phone_id.icontains(query.strip(), autoescape=True))
+    handsets = session.scalars(chosen.limit(limit) if limit else chosen).all()
     return [
         HandsetChoice(
             h,

@@ -88,3 +88,10 @@ def test_r12_the_assign_pop_up_finds_users_in_the_server(admin, ids):
     assert [u["name"] for u in found] == ["Dave Dawson"] and found[0]["selectable"]
     taken = admin.get(url, query_string={"q": "alice"}).json["users"]
     assert [u["selectable"] for u in taken] == [False]  # R12: listed, not selectable
+
+
+def test_r15_the_login_pop_up_finds_phone_ids_in_the_server(admin, ids):
+    url = f"/api/v1/numbers/{ids.numbers['+442079460204']}/handsets"
+    assert admin.get(url).json["more"] is False
+    found = admin.get(url, query_string={"q": "OS-5"}).json["handsets"]
+    assert [h["phone_id"] for h in found] == ["desk-os-5"]

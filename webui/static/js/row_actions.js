@@ -179,11 +179,21 @@ export class RowActions {
       await this.report(answer, `Logging in to ${phoneId}…`,
         `Login complete: calls to ${row.number} now ring handset ${phoneId}.`);
     });
-    const { handsets } = await api("GET", `/api/v1/numbers/${row.id}/handsets`);
     const inUse = (h) => (h.extension ? ` (in use by ext. ${h.extension})` : " (in use)");
-    select.replaceChildren(el("option", { value: "", text: "Pick a Phone ID" }), ...handsets.map((h) => el("option", {
-      value: h.phone_id, text: h.taken ? `${h.phone_id}${inUse(h)}` : h.phone_id,
-    })));
+    const more = this.body.querySelector('[data-slot="more"]');
+    const fill = async (query) => {
+      const { handsets, more: cut } = await api("GET",
+        `/api/v1/numbers/${row.id}/handsets?q=${encodeURIComponent(query)}`);
+      select.replaceChildren(el("option", { value: "", text: handsets.length ? "Pick a Phone ID" : "No Phone ID matches" }),
+        ...handsets.map((h) => el("option", { value: h.phone_id, text: h.taken ? `${h.phone_id}${inUse(h)}` : h.phone_id })));
+      more.hidden = !cut;
+    };
+    let timer = null;
+    this.body.querySelector("#login-find").addEventListener("input", (event) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fill(event.target.value).catch(() => {}), 200);
+    });
+    await fill("");
   }
 }
 
