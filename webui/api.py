@@ -123,9 +123,7 @@ def handsets(number_id: int):
         found = directory.site_handsets(
             db, current_actor(), number_id, request.args.get("q", "")[:40], HANDSETS_LISTED + 1
         )
-        return jsonify(
-            handsets=[handset_choice(c) for c in found[:HANDSETS_LISTED]], more=len(found) > HANDSETS_LISTED
-        )
+        return jsonify(handsets=[handset_choice(c) for c in found[:HANDSETS_LISTED]], more=len(found) > HANDSETS_LISTED)
 
 
 @bp.get("/users")
