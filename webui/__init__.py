@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from flask import Flask, redirect, url_for
+from flask import Flask, redirect, send_from_directory, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 from pbx.settings import Settings
 from pbx.store.db import make_engine, make_session_factory
 from pbx.store.migrate import check_current
-from webui import bearer, errors
+from webui import bearer, compress, errors
 from webui.access import home_url, login_manager
 from webui.ratelimit import MAX_FAILURES, MAX_PER_ACCOUNT, MAX_PER_ADDRESS, WINDOW_S, SignInLimiter
 from webui.secret import secret_key
@@ -75,6 +75,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     errors.register(app)
     _register_blueprints(app)
     _register_basics(app)
+    compress.register(app)
     return app
 
 
@@ -110,6 +111,12 @@ def _register_basics(app: Flask) -> None:
         if current_user.is_authenticated:
             return redirect(home_url(current_user.role))
         return redirect(url_for("auth.sign_in"))
+
+    @app.get("/favicon.ico")
+    def favicon():
+        """Browsers ask for it on every first visit; an SVG serves every size."""
+        assert app.static_folder is not None
+        return send_from_directory(app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
     @app.after_request
     def security_headers(response):

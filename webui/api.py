@@ -6,11 +6,13 @@ refused change answers exactly what the form would say.
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 
 from pbx.services import directory, numbers
+from pbx.services.applying import applying
 from pbx.services.features import show_features
 from pbx.services.lookup import get_number
+from pbx.services.number_search import Paging, site_numbers_page
 from webui import api_models as m
 from webui.access import ADMIN, OPERATOR, USER, current_actor, current_user
 from webui.api_registry import bp, operation
@@ -19,6 +21,8 @@ from webui.schemas import NumberIds, SearchQuery, query
 from webui.store import unit_of_work
 
 __all__ = ["bp"]
+ASSIGN_LISTED = 100  # the Assign pop-up lists this many users; its search box finds the others
+HANDSETS_LISTED = 100  # the same for the handset login pop-up's Phone IDs
 
 
 @operation("GET", "/me", roles=(ADMIN, USER, OPERATOR), tag="Me", response=m.Me)
@@ -44,21 +48,37 @@ def sites():
     "GET", "/sites/<int:site_id>/numbers", roles=(ADMIN,), tag="Telephony", response=m.SiteNumbers, query=SearchQuery
 )
 def site_numbers(site_id: int):
-    """R7-R10: the rows of a site; `search` filters like the page's search box (R8)."""
+    """R7-R10: one page of a site's rows; `q` (or `search`) searches in SQL as the search box does (R8).
+
+    `?q=&page=&per_page=`: 50 rows a page by default, 200 at most, with the total that match."""
     actor = current_actor()
+    args = request.args
+    paging = Paging.parse(args.get("page"), args.get("per_page"))
+    query_text = args.get("q", args.get("search", ""))
     with unit_of_work() as db:
         site = directory.get_occupier_site(db, actor, actor.own_occupier_id, site_id)
-        rows = numbers.list_numbers(db, actor, actor.own_occupier_id, site_id, query(SearchQuery).search)
-        return jsonify(site=site_json(site), numbers=[number_row(n) for n in rows])
+        found = site_numbers_page(db, actor, actor.own_occupier_id, site_id, query_text, paging)
+        return jsonify(
+            site=site_json(site),
+            numbers=[number_row(n) for n in found.rows],
+            total=found.total,
+            page=paging.page,
+            per_page=paging.per_page,
+            pages=found.pages,
+            q=query_text,
+        )
 
 
 @operation("GET", "/numbers", roles=(ADMIN, USER), tag="Telephony", response=m.Numbers, query=NumberIds)
 def some_numbers():
-    """The rows the page is waiting on (Pending), re-read without reloading the list."""
+    """The rows the page is waiting on (Pending), re-read without reloading the list, and whether
+    changes can be applied at all now (`applying`: the reason when not, so a wait is never silent)."""
     wanted = query(NumberIds)
     with unit_of_work() as db:
         found = directory.numbers_by_ids(db, current_actor(), wanted.ids)
-        return jsonify(numbers=[number_row(n) for n in found])
+        rows = [number_row(n) for n in found]
+        waiting = applying(db).as_dict() if any(r["status"] == "pending" for r in rows) else None
+        return jsonify(numbers=rows, applying=waiting)
 
 
 @operation("GET", "/numbers/<int:number_id>", roles=(ADMIN, USER, OPERATOR), tag="Telephony", response=m.NumberDetails)
@@ -77,18 +97,34 @@ def features(number_id: int):
         return jsonify(show_features(db, current_actor(), number_id))
 
 
+@operation("GET", "/numbers/<int:number_id>/cli-choices", roles=(ADMIN, USER), tag="Features", response=m.CliChoices)
+def cli_choices(number_id: int):
+    """R27: the numbers the CLI field may show, searched like the Telephony list (R8), 20 at most."""
+    from webui.features_form import CLI_LISTED, cli_choice
+
+    with unit_of_work() as db:
+        found = directory.cli_choices(db, current_actor(), number_id, request.args.get("q", "")[:100], CLI_LISTED)
+        return jsonify(choices=[cli_choice(n) for n in found])
+
+
 @operation("GET", "/numbers/<int:number_id>/users", roles=(ADMIN,), tag="Telephony", response=m.Users)
 def assignable_users(number_id: int):
     """R12: every user of the occupier; those with another number are not selectable."""
     with unit_of_work() as db:
-        return jsonify(users=[user_choice(c) for c in directory.assignable_users(db, current_actor(), number_id)])
+        found = directory.assignable_users(
+            db, current_actor(), number_id, request.args.get("q", "")[:100], ASSIGN_LISTED + 1
+        )
+        return jsonify(users=[user_choice(c) for c in found[:ASSIGN_LISTED]], more=len(found) > ASSIGN_LISTED)
 
 
 @operation("GET", "/numbers/<int:number_id>/handsets", roles=(ADMIN,), tag="Telephony", response=m.Handsets)
 def handsets(number_id: int):
     """R15: the phone IDs of the number's site."""
     with unit_of_work() as db:
-        return jsonify(handsets=[handset_choice(c) for c in directory.site_handsets(db, current_actor(), number_id)])
+        found = directory.site_handsets(
+            db, current_actor(), number_id, request.args.get("q", "")[:40], HANDSETS_LISTED + 1
+        )
+        return jsonify(handsets=[handset_choice(c) for c in found[:HANDSETS_LISTED]], more=len(found) > HANDSETS_LISTED)
 
 
 @operation("GET", "/users", roles=(ADMIN,), tag="Users", response=m.Users)

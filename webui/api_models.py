@@ -88,6 +88,17 @@ class NumberRow(Answer):
 class SiteNumbers(Answer):
     site: Site
     numbers: list[NumberRow]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    q: str
+
+
+class CliChoices(Answer):
+    """R27: the numbers a CLI field may show."""
+
+    choices: list[dict[str, Any]]
 
 
 class Numbers(Answer):

@@ -21,9 +21,10 @@ from pbx.services.features import features_dict, update_features
 from pbx.services.guards import why_read_only
 from pbx.services.lookup import get_number
 from webui.access import current_actor
-from webui.present import STATUS_LABELS
+from webui.present import STATUS_LABELS, national
 from webui.store import unit_of_work
 
+CLI_LISTED = 20  # the CLI field suggests this many; typing asks the server for the rest (features.js)
 SAVED = "Features saved. The number shows Pending until the change is applied."
 FORM_FEATURES = tuple(f for f in FEATURES if f.in_form)
 
@@ -114,6 +115,12 @@ def sections() -> list[tuple[Group, list[Feature]]]:
     return [(group, [f for f in FORM_FEATURES if f.group is group and not f.part_of]) for group in Group]
 
 
+def cli_choice(number) -> dict[str, Any]:
+    """R27: one suggestion of the CLI field: the E.164 number and what it is."""
+    what = "Main number" if number.is_main else f"ext. {number.extension}"
+    return {"number": number.e164, "label": f"{national(number.e164)} · {what}"}
+
+
 def _why_read_only(number) -> str | None:
     """R2, R5, R6, as the services word them."""
     refusal = why_read_only(number)
@@ -144,10 +151,7 @@ def _render(
     with unit_of_work() as db:
         number = get_number(db, actor, number_id)
         features = features_dict(number)
-        cli_numbers = [
-            {"number": n.e164, "extension": n.extension, "main": n.is_main}
-            for n in directory.cli_choices(db, actor, number_id)
-        ]
+        cli_numbers = [cli_choice(n) for n in directory.cli_choices(db, actor, number_id, limit=CLI_LISTED)]
         page = {
             "number": {
                 "id": number.id,

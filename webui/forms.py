@@ -158,6 +158,13 @@ class MainNumberForm(FlaskForm):
     destination = StringField("Destination")
 
 
+class AuthorizationCodeForm(FlaskForm):
+    """R22: set (digits) or clear a number's authorization code; the services check the code."""
+
+    code = StringField("Authorization code")
+    action = HiddenField()
+
+
 class ActivateForm(FlaskForm):
     """R4: Reserved to Active; nothing to fill in but the CSRF token."""
 

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 
-from pbx.services import call_policy, directory, licences
+from pbx.services import call_policy
 from pbx.services import operator as ops
+from pbx.services.errors import InvalidInput
+from pbx.services.features import update_features
 from webui.access import OPERATOR, current_actor, roles_required
+from webui.console_view import console_data, selected_occupier
 from webui.forms import (
     ALLOCATE_FIELDS,
     ActivateForm,
     AllocateForm,
+    AuthorizationCodeForm,
     CallPolicyForm,
     MainNumberForm,
     RegisterHandsetForm,
     Submission,
     VoiceServicesForm,
 )
-from webui.present import STATUS_LABELS
 from webui.store import unit_of_work
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
@@ -36,8 +39,7 @@ class ConsoleForms:
 
 
 def _selected_occupier() -> int | None:
-    raw = request.values.get("occupier", "")
-    return int(raw) if raw.isdigit() else None
+    return selected_occupier()
 
 
 @bp.get("")
@@ -47,58 +49,16 @@ def page():
 
 
 def _page(forms: ConsoleForms, banner: list[str] | None = None, status: int = 200):
-    actor = current_actor()
     with unit_of_work() as db:
-        occupiers = directory.all_occupiers(db, actor)
-        usage = licences.all_usage(db, actor)  # R36
-        selected = _selected_occupier() or (occupiers[0].id if occupiers else None)
-        occupier_rows = [
-            {
-                "id": o.id,
-                "name": o.name,
-                "voice": o.voice_services_active,
-                "sites": [s.name for s in o.sites],
-                "allowed": call_policy.allowed_classes(o),
-                "licences": usage[o.id],
-            }
-            for o in occupiers
-        ]
-        sites = [
-            {
-                "id": s.id,
-                "name": s.name,
-                "handsets": [
-                    {"phone_id": h.phone_id, "number": h.number.e164 if h.number else None} for h in s.handsets
-                ],
-            }
-            for s in directory.all_sites(db, actor)
-        ]
-        numbers = [
-            {
-                "id": n.id,
-                "e164": n.e164,
-                "extension": n.extension,
-                "site": n.site.name,
-                "status": n.status.value,
-                "status_label": STATUS_LABELS[n.status.value],
-                "main": n.is_main,
-                "destination": n.main_destination or "",
-                "user": n.user.full_name if n.user else "",
-                "phone_id": n.handset.phone_id if n.handset else "",
-            }
-            for n in (directory.operator_numbers(db, actor, selected) if selected else [])
-        ]
+        data = console_data(db, current_actor())
     if forms.allocate.occupier.data is None:
-        forms.allocate.occupier.data = selected
+        forms.allocate.occupier.data = data["selected"]
     return render_template(
         "operator.html",
-        occupiers=occupier_rows,
-        sites=sites,
-        numbers=numbers,
         classes=[(c, call_policy.LABELS[c]) for c in call_policy.CLASSES],
-        selected=selected,
         forms=forms,
         banner_messages=banner or [],
+        **data,
     ), status
 
 
@@ -200,6 +160,25 @@ def call_policy_(occupier_id: int):
         occupier = call_policy.set_allowed_classes(db, current_actor(), occupier_id, form.classes.data or [])
         shown = ", ".join(call_policy.LABELS[c] for c in call_policy.allowed_classes(occupier)) or "emergency only"
         done = f"Outbound calls of {occupier.name}: {shown}"
+    if sent.refused:
+        return _again(ConsoleForms(), sent.banner)
+    return _back(done)
+
+
+@bp.post("/numbers/<int:number_id>/authorization-code")
+@roles_required(OPERATOR)
+def authorization_code(number_id: int):
+    """R22, R40: the operator sets or clears a number's authorization code (the same service as the CLI)."""
+    form = AuthorizationCodeForm()
+    clear = form.action.data == "clear"
+    with Submission(form) as sent, unit_of_work() as db:
+        code = "" if clear else (form.code.data or "").strip()
+        if not clear and not code:
+            raise InvalidInput(
+                "authorization_code", "type the code (digits) or use Clear code", label="Authorization code"
+            )
+        number = update_features(db, current_actor(), number_id, {"authorization_code": code})
+        done = f"The authorization code of {number.e164} is {'cleared' if clear else 'set'}"
     if sent.refused:
         return _again(ConsoleForms(), sent.banner)
     return _back(done)

@@ -6,8 +6,10 @@ come from pbx.services.numbers.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+import phonenumbers
 from flask import url_for
 from flask_login import current_user
 
@@ -19,12 +21,22 @@ from pbx.store.models import PhoneNumber, Role, Site
 STATUS_LABELS = {"reserved": "Reserved", "active": "Active", "pending": "Pending"}
 
 
+@lru_cache(maxsize=4096)
+def national(e164: str) -> str:
+    """How people at the number's own country read it (`020 7946 0201`); E.164 stays in `title` and on copy."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
 def number_row(number: PhoneNumber) -> dict[str, Any]:
     """One row of the Telephony list (R10)."""
     who = assigned_to(number)
     return {
         "id": number.id,
         "number": number.e164,
+        "national": national(number.e164),
         "extension": number.extension,
         "default_pin": number.default_pin,
         "main": number.is_main,
@@ -77,7 +89,7 @@ def number_details(number: PhoneNumber) -> dict[str, Any]:
 
 
 def site_json(site: Site) -> dict[str, Any]:
-    return {"id": site.id, "name": site.name}
+    return {"id": site.id, "name": site.name, "country": site.country}
 
 
 def user_choice(choice: UserChoice) -> dict[str, Any]:

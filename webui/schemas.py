@@ -83,9 +83,12 @@ class FeatureChanges(RootModel[dict[str, Any]]):
 
 
 class SearchQuery(BaseModel):
-    """GET /sites/<id>/numbers?search=: filters like the page's search box (R8)."""
+    """GET /sites/<id>/numbers?q=&page=&per_page=: one page, searched like the page's search box (R8)."""
 
-    search: str = Field("", max_length=100, description="give search text of up to 100 characters")
+    q: str = Field("", max_length=100, description="search text: a number in any common format, an extension, a name")
+    search: str = Field("", max_length=100, description="the same as q (older clients)")
+    page: str = Field("", description="the page, from 1")
+    per_page: str = Field("", description="rows a page: 50 by default, 200 at most")
 
 
 class NumberIds(BaseModel):

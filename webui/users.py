@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from pbx.services import directory, operator
 from pbx.services.lookup import get_occupier, get_user
 from pbx.store.models import Role
 from webui.access import ADMIN, current_actor, roles_required
 from webui.forms import AddUserForm, Submission
+from webui.present import national
 from webui.store import unit_of_work
 
 bp = Blueprint("users", __name__)
@@ -21,10 +22,18 @@ def index():
     return _page(AddUserForm())
 
 
+PER_PAGE = 50
+
+
 def _page(form: AddUserForm, banner: list[str] | None = None, status: int = 200):
+    """The occupier's people, a page at a time (`?q=&page=`), searched by name, e-mail or number."""
     actor = current_actor()
+    query = request.args.get("q", "").strip()
+    raw_page = request.args.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
     with unit_of_work() as db:
         occupier = get_occupier(db, actor, actor.own_occupier_id)
+        found, total = directory.occupier_users_page(db, actor, occupier.id, query, page, PER_PAGE)
         people = [
             {
                 "id": c.user.id,
@@ -32,13 +41,23 @@ def _page(form: AddUserForm, banner: list[str] | None = None, status: int = 200)
                 "email": c.user.email,
                 "admin": c.user.role is Role.OCCUPIER_ADMIN,
                 "number": c.number.e164 if c.number else None,
+                "national": national(c.number.e164) if c.number else None,
                 "extension": c.number.extension if c.number else None,
             }
-            for c in directory.occupier_users(db, actor, occupier.id)
+            for c in found
         ]
         name = occupier.name
+    pages = max(1, -(-total // PER_PAGE))
     return render_template(
-        "users.html", people=people, occupier_name=name, form=form, banner_messages=banner or []
+        "users.html",
+        people=people,
+        occupier_name=name,
+        form=form,
+        banner_messages=banner or [],
+        query=query,
+        page=page,
+        pages=pages,
+        total=total,
     ), status
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from pbx.services.actor import Actor
 from pbx.services.errors import Forbidden, NotFound
 from pbx.services.lookup import NUMBER_NOT_FOUND, can_see_number, get_number, get_occupier, get_user
+from pbx.services.number_search import like_folds_case, search_filter
 from pbx.services.numbers import ROW_LOADS, occupier_sites
 from pbx.store.models import Handset, NumberStatus, Occupier, PhoneNumber, Site, User
 
@@ -70,23 +71,61 @@ def occupier_users(session: Session, actor: Actor, occupier_id: int) -> list[Use
     return [UserChoice(u, u.number) for u in users]
 
 
-def assignable_users(session: Session, actor: Actor, number_id: int) -> list[UserChoice]:
-    """R12: the users a number may be assigned to; its own user stays selectable."""
+def occupier_users_page(
+    session: Session, actor: Actor, occupier_id: int, query: str = "", page: int = 1, per_page: int = 50
+) -> tuple[list[UserChoice], int]:
+    """R29: one page of the occupier's users by name, searched by name, e-mail or number; and how many match."""
+    _require_admin(actor)
+    occupier = get_occupier(session, actor, occupier_id)
+    chosen = select(User).outerjoin(PhoneNumber, PhoneNumber.user_id == User.id).where(User.occupier_id == occupier.id)
+    needle = query.strip()[:100]
+    if needle:
+        fold = like_folds_case(session)
+        texts = (User.first_name, User.last_name, User.email, User.first_name + " " + User.last_name)
+        ways = [c.contains(needle, autoescape=True) if fold else c.icontains(needle, autoescape=True) for c in texts]
+        digits = "".join(ch for ch in needle if ch.isdigit())
+        if digits and digits == needle.lstrip("+").replace(" ", ""):
+            ways += [PhoneNumber.e164.contains(digits), PhoneNumber.extension.startswith(digits)]
+        chosen = chosen.where(or_(*ways))
+    total = session.scalar(chosen.with_only_columns(func.count(User.id)).order_by(None)) or 0
+    users = session.scalars(
+        chosen.options(joinedload(User.number))
+        .order_by(User.first_name, User.last_name, User.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return [UserChoice(u, u.number) for u in users], total
+
+
+def assignable_users(
+    session: Session, actor: Actor, number_id: int, query: str = "", limit: int | None = None
+) -> list[UserChoice]:
+    """R12: the users a number may be assigned to; its own user stays selectable. `query` and `limit`
+    find them in a big occupier (by name, e-mail or number) without listing thousands."""
     number = get_number(session, actor, number_id)
-    choices = occupier_users(session, actor, number.occupier_id)
+    if limit is None and not query:
+        choices = occupier_users(session, actor, number.occupier_id)
+    else:
+        choices, _ = occupier_users_page(session, actor, number.occupier_id, query, 1, limit or 1_000_000)
     return [UserChoice(c.user, None) if c.number is not None and c.number.id == number.id else c for c in choices]
 
 
-def site_handsets(session: Session, actor: Actor, number_id: int) -> list[HandsetChoice]:
-    """R15: the phone IDs of the number's site, for the handset login pop-up."""
+def site_handsets(
+    session: Session, actor: Actor, number_id: int, query: str = "", limit: int | None = None
+) -> list[HandsetChoice]:
+    """R15: the phone IDs of the number's site, for the handset login pop-up; `query` (part of a
+    Phone ID, any case) and `limit` find one among thousands."""
     _require_admin(actor)
     number = get_number(session, actor, number_id)
-    handsets = session.scalars(
+    chosen = (
         select(Handset)
         .where(Handset.site_id == number.site_id)
         .options(joinedload(Handset.number))
         .order_by(Handset.phone_id)
-    ).all()
+    )
+    if query.strip():
+        chosen = chosen.where(Handset.phone_id.icontains(query.strip(), autoescape=True))
+    handsets = session.scalars(chosen.limit(limit) if limit else chosen).all()
     return [
         HandsetChoice(
             h,
@@ -97,20 +136,26 @@ def site_handsets(session: Session, actor: Actor, number_id: int) -> list[Handse
     ]
 
 
-def cli_choices(session: Session, actor: Actor, number_id: int) -> list[PhoneNumber]:
-    """R27: the occupier's active numbers at the number's site, the main number included."""
+def cli_choices(
+    session: Session, actor: Actor, number_id: int, query: str = "", limit: int | None = None
+) -> list[PhoneNumber]:
+    """R27: the occupier's active numbers at the number's site, the main number included; `query`
+    searches them as the Telephony search does (R8), `limit` cuts the list (a site may have thousands)."""
     number = get_number(session, actor, number_id)
-    return list(
-        session.scalars(
-            select(PhoneNumber)
-            .where(
-                PhoneNumber.occupier_id == number.occupier_id,
-                PhoneNumber.site_id == number.site_id,
-                PhoneNumber.status != NumberStatus.RESERVED,
-            )
-            .order_by(PhoneNumber.is_main.desc(), PhoneNumber.extension)
+    found = search_filter(query, number.site.country, like_folds_case(session))
+    chosen = (
+        select(PhoneNumber)
+        .outerjoin(User, PhoneNumber.user_id == User.id)
+        .where(
+            PhoneNumber.occupier_id == number.occupier_id,
+            PhoneNumber.site_id == number.site_id,
+            PhoneNumber.status != NumberStatus.RESERVED,
+            PhoneNumber.id != number.id,
+            *([found] if found is not None else []),
         )
+        .order_by(PhoneNumber.is_main.desc(), func.length(PhoneNumber.extension), PhoneNumber.extension)
     )
+    return list(session.scalars(chosen.limit(limit) if limit else chosen))
 
 
 def numbers_of_user(session: Session, actor: Actor, user_id: int) -> list[PhoneNumber]:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from pbx.services.actor import Actor
-from pbx.services.errors import NotFound
 from pbx.services.lookup import get_occupier
+from pbx.services.number_search import ROW_LOADS, Paging, site_numbers_page
 from pbx.store.models import NumberStatus, PhoneNumber, Site
 
-# What a row of a number list shows beside the number (R10), loaded with it in the same query:
-# joined, not select-in (which asks again for every 500 rows), so 1,000 rows take as many statements as 10.
-ROW_LOADS = (joinedload(PhoneNumber.user), joinedload(PhoneNumber.handset))
+__all__ = ["ROW_LOADS", "AssignedTo", "actions_allowed", "assigned_to", "list_numbers", "occupier_sites"]
 
 
 @dataclass(frozen=True)
@@ -48,29 +45,7 @@ def occupier_sites(session: Session, actor: Actor, occupier_id: int) -> list[Sit
 
 
 def list_numbers(session: Session, actor: Actor, occupier_id: int, site_id: int, search: str = "") -> list[PhoneNumber]:
-    """R8-R10: the occupier's numbers at a site, filtered on number or Assigned to."""
-    occupier = get_occupier(session, actor, occupier_id)
-    if site_id not in {s.id for s in occupier.sites}:
-        raise NotFound("That site was not found")
-    numbers = session.scalars(
-        select(PhoneNumber)
-        .where(PhoneNumber.occupier_id == occupier.id, PhoneNumber.site_id == site_id)
-        .options(*ROW_LOADS)
-        .order_by(PhoneNumber.is_main.desc(), PhoneNumber.extension)
-    ).all()
-    return [n for n in numbers if matches(n, search)]
-
-
-def matches(number: PhoneNumber, search: str) -> bool:
-    """R8: a case-insensitive match on the number (with or without spaces/+) or Assigned to."""
-    needle = search.strip().casefold()
-    if not needle:
-        return True
-    digits = "".join(ch for ch in needle if ch.isdigit())
-    if (
-        digits
-        and digits == needle.lstrip("+").replace(" ", "")
-        and (digits in number.e164 or digits in number.extension)
-    ):
-        return True
-    return needle in assigned_to(number).text.casefold() or needle in number.e164
+    """R8-R10: the occupier's numbers at a site, filtered on number or Assigned to (every row; pages:
+    pbx.services.number_search.site_numbers_page, the same search)."""
+    everything = Paging(1, 1_000_000_000)
+    return list(site_numbers_page(session, actor, occupier_id, site_id, search, everything).rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pbx import validation
@@ -229,13 +229,15 @@ def activate_number(session: Session, actor: Actor, number_id: int) -> PhoneNumb
 def set_main_number(session: Session, actor: Actor, number_id: int, destination: str | None) -> PhoneNumber:
     """R5: the occupier's main number at a site: inbound only, never logged in, rings `destination`.
 
-    R36: a Reserved number made main needs a free voice service."""
+    A Reserved number is refused (R5, R6: not in use yet). Its user loses it and the site's old main
+    number steps down: pbx.services.console.preview_main_number says so before the console asks.
+    R36 holds through activation: only an Active number (one that took a voice service) is made main."""
     actor.require_operator()
     number = get_number(session, actor, number_id)
+    if number.status is NumberStatus.RESERVED:
+        raise RuleBroken("R5", f"{number.e164} is Reserved: activate it before making it the main number")
     if number.handset is not None:
         raise RuleBroken("R5", "Log the number out of its handset before making it the main number")
-    if number.status is NumberStatus.RESERVED and not number.is_main:
-        licences.claim(session, number)
     others = session.scalars(
         select(PhoneNumber).where(
             PhoneNumber.occupier_id == number.occupier_id,
@@ -266,8 +268,10 @@ def register_handset(
     actor.require_operator()
     site = get_site(session, site_id)
     clean = validation.phone_id(phone_id)
-    if session.scalar(select(Handset).where(Handset.phone_id == clean)):
-        raise Conflict(f"There is already a handset with phone ID {clean}")
+    same = session.scalar(select(Handset).where(func.lower(Handset.phone_id) == clean.lower()))
+    if same is not None:
+        # Phone IDs are unique whatever their case (migration 0013): "Desk-1" is "desk-1".
+        raise Conflict(f"There is already a handset with phone ID {same.phone_id}")
     password = sip_password or secrets.token_urlsafe(18)
     if not validation.PHONE_ID_RE.fullmatch(password):
         raise InvalidInput("sip_password", "use letters, digits, '.', '_' or '-'")

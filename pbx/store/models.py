@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -216,6 +217,8 @@ class PhoneNumber(Base):
 
 class Handset(Base):
     __tablename__ = "handset"
+    # Phone IDs are unique whatever their case: people type what the handset's screen shows.
+    __table_args__ = (Index("uq_handset_phone_id_nocase", func.lower(text("phone_id")), unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The Phone ID on the handset's screen; also its SIP user name and endpoint name.

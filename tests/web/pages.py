@@ -19,15 +19,32 @@ class TelephonyPage:
         return self
 
     def row(self, e164: str) -> Locator:
-        return self.page.locator("#numbers tbody tr", has=self.page.locator("td.e164", has_text=e164))
+        """The row of a number by its E.164 form (the cell shows the national form, E.164 in its title)."""
+        return self.page.locator(f'#numbers tbody tr[data-e164="{e164}"]')
 
     def action(self, e164: str, name: str) -> Locator:
         row = self.row(e164)
         row.hover()
         return row.get_by_role("button", name=name)
 
+    def settled(self) -> TelephonyPage:
+        """The server has answered what the search box says (the search runs in the server)."""
+        self.page.wait_for_function(
+            """() => {
+                const table = document.getElementById("numbers");
+                const box = document.getElementById("search");
+                return table && table.getAttribute("aria-busy") === "false"
+                    && (!box || (table.dataset.query || "") === box.value);
+            }""",
+            timeout=30_000,
+        )
+        return self
+
     def visible_numbers(self) -> list[str]:
-        return self.page.locator("#numbers tbody tr:not([hidden]) td.e164 .mono").all_inner_texts()
+        self.settled()
+        return self.page.locator("#numbers tbody tr:not([hidden]) td.e164 .mono").evaluate_all(
+            "(cells) => cells.map((cell) => cell.dataset.e164)"
+        )
 
     def mark_page(self) -> None:
         """A flag that only survives if the page is never reloaded."""
@@ -54,3 +71,11 @@ def api_status(page: Page, method: str, url: str, with_csrf: bool = True, body: 
         }""",
         [method, url, with_csrf, body],
     )
+
+
+def assert_accessible(page: Page, what: str = "") -> None:
+    """axe-core (bundled by axe-playwright-python) finds no violation on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{what}: {results.generate_report()}"

@@ -90,15 +90,19 @@ def test_r28_features_saved_with_one_button_pending_then_active(features_page, f
     page.get_by_label("Voicemail to email").check()
     page.get_by_label("Email address").fill("desk204@acme.example")
     page.get_by_label("CLI", exact=True).check()
-    expect(page.get_by_label("Number to be displayed").locator("option")).to_have_text(
+    cli = page.get_by_label("Number to be displayed")
+    expect(page.locator("#cli-choices option")).to_have_text(
         [
-            "+442079460100 · Main number",
-            "+442079460201 · ext. 201",
-            "+442079460202 · ext. 202",
-            "+442079460203 · ext. 203",
+            "020 7946 0100 · Main number",
+            "020 7946 0201 · ext. 201",
+            "020 7946 0202 · ext. 202",
+            "020 7946 0203 · ext. 203",
         ]
-    )  # R27: active numbers at the site, this one aside
-    page.get_by_label("Number to be displayed").select_option("+442079460100")
+    )  # R27: active numbers at the site, this one aside, suggested in a searchable field
+    cli.press_sequentially("0202")
+    expect(page.locator("#cli-choices option")).to_have_count(1)  # the server searched
+    expect(page.locator("#cli-choices option")).to_have_attribute("value", "+442079460202")
+    cli.fill("+442079460100")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Features saved.")).to_be_visible()
     telephony = TelephonyPage(page).wait_for_rows()
@@ -119,7 +123,7 @@ def test_r28_features_saved_with_one_button_pending_then_active(features_page, f
 def test_r29_user_management_reaches_the_users_number_and_comes_back(browser_page, factory):
     sign_in_page(browser_page, ACME_ADMIN)
     browser_page.get_by_role("link", name="Users").click()
-    expect(browser_page.locator("#users")).to_contain_text("+442079460201")
+    expect(browser_page.locator("#users")).to_contain_text("020 7946 0201")
     browser_page.get_by_role("link", name="Alice Archer").click()
     telephony = TelephonyPage(browser_page).wait_for_rows()
     assert telephony.visible_numbers() == ["+442079460201"]
@@ -190,3 +194,17 @@ def test_r28_every_wrong_field_is_shown_next_to_it_in_one_save_and_nothing_is_sa
     expect(page.get_by_label("Call waiting")).not_to_be_checked(**wait)
     screenshot(page, "features-field-errors.png")
     assert stored(factory, ids) == before  # nothing saved
+
+
+def test_r22_a_number_with_an_authorization_code_still_saves_its_other_features(browser_page, factory, ids):
+    """Issue 12: the locked forwarding section (its seconds included) is not sent; Save must still work."""
+    with transaction(factory) as session:
+        update_features(session, Actor.system("operator"), ids.numbers[NUMBER], {"authorization_code": "4711"})
+    sign_in_page(browser_page, ACME_ADMIN)
+    browser_page.goto(f"/numbers/{ids.numbers[NUMBER]}/features")
+    expect(browser_page.get_by_label("After (seconds)")).to_be_disabled()
+    browser_page.get_by_label("Do Not Disturb").check()
+    browser_page.get_by_role("button", name="Save changes").click()
+    expect(browser_page.get_by_text("Features saved.")).to_be_visible()
+    saved = stored(factory, ids)
+    assert saved["dnd"] is True and saved["authorization_code"]  # the code is kept

@@ -9,7 +9,7 @@ from pbx.services import assignment
 from pbx.services.actor import Actor
 from pbx.store.db import transaction
 from tests.web.conftest import ACME_ADMIN, apply_outbox, fail_outbox, sign_in_page
-from tests.web.pages import TelephonyPage, screenshot
+from tests.web.pages import TelephonyPage, assert_accessible, screenshot
 
 pytestmark = pytest.mark.browser
 OLD_STREET = "London - Old Street"
@@ -145,10 +145,12 @@ def test_r11_details_pop_up_shows_the_whole_configuration(telephony):
 
 
 def test_r12_assign_then_unassign_pending_then_active_without_reload(telephony, factory):
-    telephony.action("+442079460204", "Assign phone number").click()
+    telephony.action("+442079460204", "Assign user").click()
     users = telephony.dialog.get_by_label("User")
     expect(users.locator("option", has_text="Alice Archer")).to_be_disabled()
     expect(users.locator("option", has_text="Dave Dawson")).to_be_enabled()
+    telephony.dialog.get_by_label("Search people").fill("daw")  # a big occupier: the server finds them
+    expect(users.locator("option")).to_have_text(["Pick a user", "Dave Dawson (dave@acme.example)"])
     users.select_option(label="Dave Dawson (dave@acme.example)")
     screenshot(telephony.page, "assign-popup.png")
     telephony.dialog.get_by_role("button", name="Assign").click()
@@ -157,7 +159,7 @@ def test_r12_assign_then_unassign_pending_then_active_without_reload(telephony, 
     expect(row.locator("td.status")).to_have_text("Pending")
     apply_outbox(factory)
     expect(row.locator("td.status")).to_have_text("Active")
-    telephony.action("+442079460204", "Unassign phone number").click()
+    telephony.action("+442079460204", "Unassign user").click()
     expect(telephony.dialog).to_contain_text("Unassign +442079460204 from Dave Dawson?")
     telephony.dialog.get_by_role("button", name="Unassign").click()
     expect(row.locator("td.assigned")).to_have_text("Unassigned")
@@ -238,3 +240,47 @@ def test_telephony_page_screenshot(telephony):
     telephony.row("+442079460204").hover()
     expect(telephony.row("+442079460204").locator(".row-actions")).to_have_css("opacity", "1")
     screenshot(telephony.page, "telephony.png")
+
+
+def test_r13_a_display_name_too_long_is_refused_not_cut(telephony, factory, ids):
+    telephony.action("+442079460204", "Edit display name").click()
+    telephony.dialog.get_by_label("First part").fill("x" * 200)
+    telephony.dialog.get_by_role("button", name="OK").click()
+    expect(telephony.dialog.get_by_role("alert")).to_contain_text("must be at most 40 characters")
+    expect(telephony.dialog.get_by_label("First part")).to_have_value("x" * 200)  # what was typed stays
+    telephony.dialog.get_by_role("button", name="Cancel").click()
+    expect(telephony.row("+442079460204").locator("td.assigned")).to_have_text("Unassigned")
+
+
+def test_r29_unassigning_on_a_users_page_removes_the_row(browser_page, ids):
+    sign_in_page(browser_page, ACME_ADMIN)
+    browser_page.goto(f"/users/{ids.users['bob@acme.example']}")
+    page = TelephonyPage(browser_page).wait_for_rows()
+    page.action("+442079460202", "Unassign user").click()
+    page.dialog.get_by_role("button", name="Unassign").click()
+    expect(page.row("+442079460202")).to_have_count(0)
+    expect(browser_page.get_by_text("Bob Baker has no phone number now.")).to_be_visible()
+    expect(browser_page.locator("#numbers-empty")).to_be_focused()
+
+
+def test_the_table_is_one_tab_stop_and_arrow_keys_move_between_rows(telephony):
+    page = telephony.page
+    page.get_by_role("button", name="Refresh").focus()
+    page.keyboard.press("Tab")
+    expect(telephony.row("+442079460201")).to_be_focused()  # the first row with actions holds the tab stop
+    page.keyboard.press("ArrowDown")
+    expect(telephony.row("+442079460202")).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(telephony.row("+442079460100")).to_be_focused()
+    page.keyboard.press("End")
+    expect(telephony.row("+442079460205")).to_be_focused()
+    stops = page.evaluate("[...document.querySelectorAll('#numbers [tabindex]')].filter((e) => e.tabIndex >= 0).length")
+    assert stops == 1  # one row (without actions: Reserved) is the table's only tab stop
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    expect(telephony.row("+442079460201").get_by_role("link", name="Alice Archer")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(telephony.row("+442079460201").get_by_role("button", name="Phone number details")).to_be_focused()
+    assert_accessible(page, "telephony, keyboard in the table")

@@ -50,11 +50,13 @@ def test_r36_activating_in_the_console_at_the_limit_is_refused(signed_in, ids, f
     assert "9 / 9" in _text(operator.get("/operator"))
 
 
-def test_r36_making_a_reserved_number_main_at_the_limit_is_refused(signed_in, ids, factory):
+def test_r36_r5_a_reserved_number_is_never_made_main_so_no_voice_service_is_taken_around_activation(
+    signed_in, ids, factory
+):
     _bought(factory, "Acme Ltd", 8)
     refused = signed_in(OPERATOR).post_form(f"/operator/numbers/{ids.numbers[RESERVED_OS]}/main", {"destination": ""})
     assert refused.status_code == 400
-    assert "no free voice service" in _text(refused)
+    assert "activate it before making it the main number" in _text(refused)
 
 
 def test_r36_activating_through_the_api_at_the_limit_is_refused_with_the_rule(signed_in, ids, factory):

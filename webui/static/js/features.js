@@ -26,3 +26,31 @@ function sync() {
 form.addEventListener("change", sync);
 sync();
 byId("refusal")?.focus();
+
+/* R27: the CLI field suggests the site's numbers that match what is typed (the server searches;
+   a site may have thousands of numbers, so they are never all in the page). */
+for (const input of form.querySelectorAll("[data-choices]")) {
+  const list = document.getElementById(input.getAttribute("list"));
+  let timer = null;
+  let asked = 0;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const seq = ++asked;
+      try {
+        const response = await fetch(`${input.dataset.choices}?q=${encodeURIComponent(input.value)}`,
+          { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (!response.ok || seq !== asked) return;
+        const { choices } = await response.json();
+        list.replaceChildren(...choices.map((choice) => {
+          const option = document.createElement("option");
+          option.value = choice.number;
+          option.textContent = choice.label;
+          return option;
+        }));
+      } catch {
+        // Suggestions are a help only: the typed number is still checked on Save.
+      }
+    }, 200);
+  });
+}

@@ -26,7 +26,7 @@ export class RowActions {
 
   show(templateId, title, row) {
     this.title.textContent = title;
-    this.subtitle.textContent = `${row.number} · ext. ${row.extension}`;
+    this.subtitle.textContent = `${row.national || row.number} · ext. ${row.extension}`;
     this.body.replaceChildren(document.getElementById(templateId).content.cloneNode(true));
     this.dialog.classList.toggle("wide", templateId === "tpl-details");
     if (!this.dialog.open) this.dialog.showModal();
@@ -37,6 +37,7 @@ export class RowActions {
   restoreFocus() {
     const tr = this.opener && this.table.trs.get(this.opener.id);
     if (tr) (this.table.ensureActions(tr).querySelector(`[data-action="${this.opener.action}"]`) || tr).focus();
+    else if (this.opener) document.getElementById("numbers-empty")?.focus(); // the row left this list
   }
 
   /* Wire the pop-up's form: a refusal shows its message and the form stays as typed. */
@@ -75,9 +76,19 @@ export class RowActions {
     this.show("tpl-result", this.title.textContent, row);
     const result = this.body.querySelector('[data-slot="result"]');
     result.querySelector('[data-slot="text"]').textContent = pendingText;
-    const settled = await this.table.settled(row.id);
-    result.classList.add("done");
-    if (settled.status === "pending") {
+    let settled = await this.table.settled(row.id);
+    // No dead end: after a few seconds the pop-up says why it waits, and still finishes if the change applies.
+    while (settled.waiting && this.dialog.open && this.body.contains(result)) {
+      result.classList.add("failed", "done");
+      result.querySelector('[data-slot="text"]').textContent = settled.waiting;
+      settled = await this.table.settled(row.id);
+    }
+    if (!this.body.contains(result)) return;
+    result.classList.remove("failed");
+    if (settled.waiting) {
+      result.classList.add("failed");
+      result.querySelector('[data-slot="text"]').textContent = settled.waiting;
+    } else if (settled.status === "pending") {
       result.classList.add("failed");
       result.querySelector('[data-slot="text"]').textContent = `Not done yet: ${settled.last_error}`;
     } else {
@@ -100,24 +111,36 @@ export class RowActions {
 
   async assign(row) {
     if (row.user) {
-      this.show("tpl-unassign", "Unassign phone number", row);
+      this.show("tpl-unassign", "Unassign user", row);
       this.question(`Unassign ${row.number} from ${row.user.name}? The display name, if any, stays.`);
       this.onSubmit(async () => this.done(await api("DELETE", `/api/v1/numbers/${row.id}/user`)));
       return;
     }
-    this.show("tpl-assign", "Assign phone number", row);
+    this.show("tpl-assign", "Assign user", row);
     const select = this.body.querySelector("select");
     this.onSubmit(async (data) => this.done(
       await api("PUT", `/api/v1/numbers/${row.id}/user`, { user_id: Number(data.get("user_id")) })));
-    const { users } = await api("GET", `/api/v1/numbers/${row.id}/users`);
-    select.replaceChildren(el("option", { value: "", text: "Pick a user" }), ...users.map((user) => el("option", {
-      value: user.id, disabled: user.selectable ? null : "",
-      text: user.selectable ? `${user.name} (${user.email})` : `${user.name}: has ${user.number}`,
-    })));
+    const more = this.body.querySelector('[data-slot="more"]');
+    const fill = async (query) => {
+      const { users, more: cut } = await api("GET", `/api/v1/numbers/${row.id}/users?q=${encodeURIComponent(query)}`);
+      select.replaceChildren(el("option", { value: "", text: users.length ? "Pick a user" : "No user matches" }),
+        ...users.map((user) => el("option", {
+          value: user.id, disabled: user.selectable ? null : "",
+          text: user.selectable ? `${user.name} (${user.email})` : `${user.name}: has ${user.number}`,
+        })));
+      more.hidden = !cut;
+    };
+    // A big occupier has thousands of users: the list shows 100, the search box asks the server for the rest.
+    let timer = null;
+    this.body.querySelector("#assign-find").addEventListener("input", (event) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fill(event.target.value).catch(() => {}), 200);
+    });
+    await fill("");
   }
 
   displayName(row) {
-    this.show("tpl-display-name", "Display name", row);
+    this.show("tpl-display-name", "Edit display name", row);
     this.body.querySelector("#label-first").value = row.display_name.first;
     this.body.querySelector("#label-second").value = row.display_name.second;
     this.onSubmit(async (data) => this.done(await api("PUT", `/api/v1/numbers/${row.id}/display-name`,
@@ -148,7 +171,7 @@ export class RowActions {
       });
       return;
     }
-    this.show("tpl-login", "Handset login", row);
+    this.show("tpl-login", "Login a new handset", row);
     const select = this.body.querySelector("select");
     this.onSubmit(async (data) => {
       const phoneId = data.get("phone_id");
@@ -156,11 +179,21 @@ export class RowActions {
       await this.report(answer, `Logging in to ${phoneId}…`,
         `Login complete: calls to ${row.number} now ring handset ${phoneId}.`);
     });
-    const { handsets } = await api("GET", `/api/v1/numbers/${row.id}/handsets`);
     const inUse = (h) => (h.extension ? ` (in use by ext. ${h.extension})` : " (in use)");
-    select.replaceChildren(el("option", { value: "", text: "Pick a Phone ID" }), ...handsets.map((h) => el("option", {
-      value: h.phone_id, text: h.taken ? `${h.phone_id}${inUse(h)}` : h.phone_id,
-    })));
+    const more = this.body.querySelector('[data-slot="more"]');
+    const fill = async (query) => {
+      const { handsets, more: cut } = await api("GET",
+        `/api/v1/numbers/${row.id}/handsets?q=${encodeURIComponent(query)}`);
+      select.replaceChildren(el("option", { value: "", text: handsets.length ? "Pick a Phone ID" : "No Phone ID matches" }),
+        ...handsets.map((h) => el("option", { value: h.phone_id, text: h.taken ? `${h.phone_id}${inUse(h)}` : h.phone_id })));
+      more.hidden = !cut;
+    };
+    let timer = null;
+    this.body.querySelector("#login-find").addEventListener("input", (event) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fill(event.target.value).catch(() => {}), 200);
+    });
+    await fill("");
   }
 }
 
