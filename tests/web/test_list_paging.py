@@ -95,3 +95,10 @@ def test_r15_the_login_pop_up_finds_phone_ids_in_the_server(admin, ids):
     assert admin.get(url).json["more"] is False
     found = admin.get(url, query_string={"q": "OS-5"}).json["handsets"]
     assert [h["phone_id"] for h in found] == ["desk-os-5"]
+
+
+def test_pages_with_a_csrf_token_are_never_compressed(admin):
+    """BREACH: a compressed page holding a secret beside reflected text leaks the secret by its size."""
+    page = admin.get("/telephony?q=abc", headers={"Accept-Encoding": "gzip"})
+    assert page.status_code == 200 and "csrf" in page.get_data(as_text=True).lower()
+    assert "Content-Encoding" not in page.headers
