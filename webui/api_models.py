@@ -95,10 +95,15 @@ class SiteNumbers(Answer):
     q: str
 
 
+class CliChoice(Answer):
+    number: str
+    label: str
+
+
 class CliChoices(Answer):
     """R27: the numbers a CLI field may show."""
 
-    choices: list[dict[str, Any]]
+    choices: list[CliChoice]
 
 
 class Numbers(Answer):

@@ -115,6 +115,7 @@ def calls(ids):
         ("import_numbers", OPERATOR, "/api/v1/operator/numbers/import?dry_run=1", None, 400),  # no file: refused
         ("site_emergency", OPERATOR, f"/api/v1/operator/sites/{site}/emergency", None, 200),
         ("set_site_emergency", OPERATOR, f"/api/v1/operator/sites/{site}/emergency", {"numbers": ["101"]}, 200),
+        ("cli_choices", ACME_ADMIN, f"/api/v1/numbers/{alice}/cli-choices?q=020", None, 200),
         ("my_conference", ACME_ADMIN, "/api/v1/conference", None, 200),
         ("conference_pin", ACME_ADMIN, "/api/v1/conference/pin", {"pin": "48151623"}, 200),
         ("conference_number", OPERATOR, f"/api/v1/occupiers/{acme}/conference/number", {"number": None}, 200),
