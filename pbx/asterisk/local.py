@@ -48,6 +48,11 @@ CONFIG_LINK = "config"
 # the `call` write class (Hangup, Redirect). Never `command` (CLI commands: the local CLI uses
 # Asterisk's control socket, not AMI) nor `config`.
 AMI_READ, AMI_WRITE = "system,call", "system,reporting"
+# The only events pbx listens to (pbx.asterisk.ami, lamp, voicemail_mail): every other one
+# (Newexten per dialplan step, VarSet, Newstate, ...) is not written to pbx's sessions, so the
+# agents do not parse thousands of events a second under load (bench/, docs/benchmarks.md).
+# Answers to actions (DBGetTree, event lists) are not events and always come.
+AMI_EVENTS = ("FullyBooted", "MessageWaiting")
 RUN_AS = "asterisk"  # the unprivileged user (and group) Asterisk runs as, inside its chroot
 SECRET_FILE_MODE = 0o640  # config files holding a secret: root, and Asterisk's group
 
@@ -252,6 +257,7 @@ class LocalAsterisk:
                 f"secret = {_safe(credentials.ami_secret(s), 'ami_secret')}\n"
                 f"deny = 0.0.0.0/0.0.0.0\n{permits}"
                 f"read = {AMI_READ}\nwrite = {AMI_WRITE}\n"
+                f"eventfilter = ^Event: ({'|'.join(AMI_EVENTS)})[[:space:]]\n"
             ),
             "http_instance.conf": f"bindaddr = {host}\nbindport = {s.ports.http}\n",
             "ari_instance.conf": (

@@ -115,7 +115,10 @@ class EdgeConfig:
     realm: str = "pbx"
     algorithm: str = "round-robin"
     ping_interval: int = 2  # a restarted node waits this long for calls (503 with no other)
-    node_timeout_ms: int = 2000
+    # An Asterisk whose task queues are past their high-water mark drops new INVITEs and answers
+    # a retransmission once they drain (res_pjsip's distributor): 2 s made such moments 408s
+    # (bench/, docs/benchmarks.md). A dead node is found by the OPTIONS probe all the same.
+    node_timeout_ms: int = 5000
     # R44: a handset's contact that sends nothing back (not even 100 Trying) within this
     # is dead (unplugged, crashed without unregistering): the edge answers 480 at once.
     handset_timeout_ms: int = 2000
