@@ -13,13 +13,7 @@ import gzip
 from flask import Flask, Response, request
 
 MIN_BYTES = 1024
-COMPRESSIBLE = {
-    "application/json",
-    "text/css",
-    "text/javascript",
-    "application/javascript",
-    "image/svg+xml",
-}
+COMPRESSIBLE = {"application/json", "text/css", "text/javascript", "application/javascript", "image/svg+xml"}
 
 
 def compress(response: Response) -> Response:
