@@ -11,16 +11,14 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from pbx.cli.app import App, pass_app
 from pbx.services import bulk_allocation, emergency, licences, number_csv, number_list
 from pbx.services import operator as ops
 from pbx.services.actor import Actor
-from pbx.services.errors import NotFound
-from pbx.services.lookup import get_number_by_e164
+from pbx.services.lookup import get_number_by_e164, get_occupier_by_name
 from pbx.store import transaction
-from pbx.store.models import NumberStatus, Occupier
+from pbx.store.models import NumberStatus
 
 ACTOR = "cli"
 
@@ -58,7 +56,7 @@ def export(
                 {
                     "status": status,
                     "site": str(emergency.get_site_by_name(session, site_name).id) if site_name else None,
-                    "occupier": str(_occupier_named(session, occupier_name).id) if occupier_name else None,
+                    "occupier": str(get_occupier_by_name(session, actor, occupier_name).id) if occupier_name else None,
                     "assignment": assignment,
                     "login": login,
                 }
@@ -118,10 +116,3 @@ def site_emergency(app: App, name: str, numbers: str | None) -> None:
             emergency.set_local_numbers(session, actor, site.id, "" if numbers.strip() == "none" else numbers)
         shown = ",".join(("112", "999", "911", *emergency.local_numbers(site)))
     click.echo(f"{name}: {shown}")
-
-
-def _occupier_named(session, name: str) -> Occupier:
-    occupier = session.scalar(select(Occupier).where(Occupier.name == name))
-    if occupier is None:
-        raise NotFound(f"There is no occupier called {name}")
-    return occupier

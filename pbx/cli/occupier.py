@@ -8,15 +8,12 @@ Asterisk the same way. Refusals reach main()'s error mapping (bad input exits 2)
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
 from pbx.cli.app import App, pass_app
 from pbx.services import call_policy, conference, licences
 from pbx.services.actor import Actor
-from pbx.services.errors import NotFound
-from pbx.services.lookup import get_number_by_e164
+from pbx.services.lookup import get_number_by_e164, get_occupier_by_name
 from pbx.store import transaction
-from pbx.store.models import Occupier
 
 ACTOR = "cli"
 
@@ -36,20 +33,11 @@ def policy(app: App, name: str, classes: str | None) -> None:
     """R39: print, or set to CLASSES, the classes of destination NAME's calls and forwards may reach."""
     actor = Actor.system(ACTOR)
     with transaction(app.factory) as session:
-        occupier = session.scalar(select(Occupier).where(Occupier.name == name))
-        if occupier is None:
-            raise NotFound(f"There is no occupier called {name}")
+        occupier = get_occupier_by_name(session, actor, name)
         if classes is not None:
             call_policy.set_allowed_classes(session, actor, occupier.id, classes)
         shown = ",".join(call_policy.allowed_classes(occupier)) or "none"
     click.echo(f"{name}: {shown}")
-
-
-def _occupier_named(session, name: str) -> Occupier:
-    occupier = session.scalar(select(Occupier).where(Occupier.name == name))
-    if occupier is None:
-        raise NotFound(f"There is no occupier called {name}")
-    return occupier
 
 
 @occupier_group.group("licences")
@@ -62,9 +50,10 @@ def licences_group() -> None:
 @pass_app
 def show_licences(app: App, name: str) -> None:
     """R36: NAME's voice services, used / bought."""
+    actor = Actor.system(ACTOR)
     with transaction(app.factory) as session:
-        occupier = _occupier_named(session, name)
-        shown = licences.usage(session, Actor.system(ACTOR), occupier.id).shown
+        occupier = get_occupier_by_name(session, actor, name)
+        shown = licences.usage(session, actor, occupier.id).shown
     click.echo(f"{name}: {shown} voice services used / bought")
 
 
@@ -76,7 +65,7 @@ def set_licences(app: App, name: str, count: str) -> None:
     """R36: NAME has bought COUNT voice services (never fewer than it uses)."""
     actor = Actor.system(ACTOR)
     with transaction(app.factory) as session:
-        occupier = _occupier_named(session, name)
+        occupier = get_occupier_by_name(session, actor, name)
         licences.set_bought(session, actor, occupier.id, count)
         shown = licences.usage(session, actor, occupier.id).shown
     click.echo(f"{name}: {shown} voice services used / bought")
@@ -95,9 +84,7 @@ def conference_command(app: App, name: str, e164: str | None, no_number: bool, s
     pin = click.prompt("New conference PIN", hide_input=True, confirmation_prompt=True) if set_pin else None
     actor = Actor.system(ACTOR)
     with transaction(app.factory) as session:
-        occupier = session.scalar(select(Occupier).where(Occupier.name == name))
-        if occupier is None:
-            raise NotFound(f"There is no occupier called {name}")
+        occupier = get_occupier_by_name(session, actor, name)
         if e164 or no_number:
             number_id = get_number_by_e164(session, actor, e164).id if e164 else None
             conference.set_conference_number(session, actor, occupier.id, number_id)

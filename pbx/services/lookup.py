@@ -38,6 +38,14 @@ def get_occupier(session: Session, actor: Actor, occupier_id: int) -> Occupier:
     return occupier
 
 
+def get_occupier_by_name(session: Session, actor: Actor, name: str) -> Occupier:
+    """The occupier called `name` (the CLI's way to name one)."""
+    occupier = session.scalar(select(Occupier).where(Occupier.name == name))
+    if occupier is None or not actor.can_see_occupier(occupier.id):
+        raise NotFound(f"There is no occupier called {name}")
+    return occupier
+
+
 def get_site(session: Session, site_id: int) -> Site:
     site = session.get(Site, site_id)
     if site is None:
