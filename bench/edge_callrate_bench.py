@@ -32,8 +32,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import baselines
 import callrate
-from edgesystem import CARRIER, DIRECT_CALLER, DIRECT_HANDSET, EDGE, EDGE_SIP, EDGE_TRUNK, HANDSET_IP, NODE, System
+from edgesystem import (
+    CARRIER,
+    DIRECT_CALLER,
+    DIRECT_HANDSET,
+    EDGE,
+    EDGE_SIP,
+    EDGE_TRUNK,
+    HANDSET_IP,
+    NODE,
+    SINGLE_CALLER,
+    System,
+)
 
 from pbx import demo
 from pbx.asterisk.local import LocalAsterisk
@@ -42,59 +54,12 @@ from pbx.edge import local as edge_local
 
 INSTANCE = "bench-callrate"
 NUMBER, HANDSET = "+442079460201", "desk-os-1"  # the demo's Alice, logged in to desk-os-1
-DIRECT_EXTEN = "100"
 # The edge path with the node's feature dialplan replaced by one Dial for one DID: splits the
 # edge path's cost into the edge's SIP (edge-bare vs direct) and the feature dialplan (edge vs
 # edge-bare). Not a number of the store: an exact extension beats pbx-from-edge's pattern.
 BARE_EXTEN = "+449990000001"
 GOAL_RATE_RATIO = 0.8
 EDGE_DRAIN_S = 15.0
-
-
-def direct_endpoints(local: LocalAsterisk, handset_port: int) -> None:
-    """Static endpoints for the direct path, after the node's own transport (pjsip_instance.conf
-    is the one file the agent never renders), and the one-priority context."""
-    bind = (local.etc_dir / "pjsip_instance.conf").read_text().splitlines()[0]
-    extra = f"""
-[bench-direct](!)
-type=endpoint
-disallow=all
-allow=ulaw,alaw,gsm
-direct_media=no
-rtp_symmetric=yes
-rewrite_contact=no
-dtmf_mode=rfc4733
-context=bench-direct
-
-[bench-direct-caller](bench-direct)
-
-[bench-direct-caller-ip]
-type=identify
-endpoint=bench-direct-caller
-match={DIRECT_CALLER}
-
-[bench-direct-handset]
-type=aor
-contact=sip:bench-direct-handset@{DIRECT_HANDSET}:{handset_port}
-
-[bench-direct-handset](bench-direct)
-aors=bench-direct-handset
-
-[bench-direct-handset-ip]
-type=identify
-endpoint=bench-direct-handset
-match={DIRECT_HANDSET}
-"""
-    local.write_files({"pjsip_instance.conf": f"{bind}\n{extra}"})
-    local.command("module reload res_pjsip.so")
-    local.command(
-        f"dialplan add extension {DIRECT_EXTEN},1,Dial(PJSIP/bench-direct-handset,18,I) into bench-direct replace"
-    )
-    deadline = time.monotonic() + 10
-    while "bench-direct-handset" not in local.command("pjsip show endpoints"):
-        if time.monotonic() > deadline:
-            raise RuntimeError("the direct path's endpoints did not load")
-        time.sleep(0.2)
 
 
 def drainer(system: System):
@@ -128,6 +93,9 @@ def main() -> int:
     parser.add_argument(
         "--no-verbose-log", action="store_true", help="the node logs no verbose lines (every dialplan step) to a file"
     )
+    parser.add_argument(
+        "--rate-paths", default="single,edge,direct", help="paths whose highest rate is searched (comma-separated)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the state dir")
     args = parser.parse_args()
     if args.edge_shm_mb:
@@ -148,19 +116,23 @@ def main() -> int:
         direct_handset = callrate.Handset((NODE, 0), DIRECT_HANDSET, "bench-direct-handset", "", work)
         handsets.append(direct_handset)
         port = callrate.free_ports(6, ip=DIRECT_HANDSET)
-        direct_endpoints(local, port)
+        bind = (local.etc_dir / "pjsip_instance.conf").read_text().splitlines()[0]
+        pjsip = baselines.endpoints(bind, DIRECT_CALLER, SINGLE_CALLER, DIRECT_HANDSET, port, HANDSET)
+        bare = f"Dial(PJSIP/{HANDSET}@{edge_endpoint(1)},18,I)"
+        routes = baselines.dids(local)
+        baselines.install(local, pjsip, baselines.dialplan(routes, BARE_EXTEN, bare))
+        print(f"baselines: direct, and single with {2 * len(routes)} per-number dialplan lines")
         direct_handset.serve(port, timeout_s=7200)
         if args.no_verbose_log:
             logger = (local.etc_dir / "logger.conf").read_text().replace(",verbose", "")
             local.write_files({"logger.conf": logger})
             local.command("logger reload")
             print("the node logs no verbose lines")
-        local.command(
-            f"dialplan add extension {BARE_EXTEN},1,Dial(PJSIP/{HANDSET}@{edge_endpoint(1)},18,I) into pbx-from-edge"
-        )
+        node_sip = f"{NODE}:{system.settings.ports.sip}"
         paths = [
-            callrate.CallPath("direct", f"{NODE}:{system.settings.ports.sip}", DIRECT_CALLER, DIRECT_EXTEN),
+            callrate.CallPath("single", node_sip, SINGLE_CALLER, NUMBER),
             callrate.CallPath("edge", f"{EDGE}:{EDGE_TRUNK}", CARRIER, NUMBER),
+            callrate.CallPath("direct", node_sip, DIRECT_CALLER, baselines.DIRECT_EXTEN),
             callrate.CallPath("edge-bare", f"{EDGE}:{EDGE_TRUNK}", CARRIER, BARE_EXTEN),
         ]
         drain = drainer(system)
@@ -175,32 +147,41 @@ def main() -> int:
         cost = callrate.cpu_per_call(
             paths, local, work, processes, rate=args.cpu_rate, repeats=args.cpu_repeats, drain=drain
         )
-        bare = cost["edge-bare"]["asterisk"]
+        asterisk = {name: groups["asterisk"] for name, groups in cost.items()}
         print(
-            f"Asterisk CPU per call: direct {cost['direct']['asterisk']:.3f} ms, edge-bare {bare:.3f} ms "
-            f"(the edge's SIP, one Dial), edge {cost['edge']['asterisk']:.3f} ms (+ the feature dialplan)"
+            "Asterisk CPU per call: "
+            + ", ".join(f"{name} {ms:.3f} ms" for name, ms in asterisk.items())
+            + " (edge-bare - direct: the edge's SIP; edge - edge-bare: the feature dialplan)"
         )
         if args.cpu_only:
             return 0
-        found: dict[str, list[int]] = {path.name: [] for path in paths[:2]}
+        searched = [path for path in paths if path.name in args.rate_paths.split(",")]
+        found: dict[str, list[int]] = {path.name: [] for path in searched}
         for round_ in range(args.rounds):
-            for path in paths[:2]:
+            for path in searched:
                 print(f"round {round_ + 1}: {path.name} (to {path.dest} from {path.caller_ip}, dialling {path.target})")
                 start = int(found[path.name][-1] * 0.8) if found[path.name] else callrate.START_RATE
                 found[path.name].append(callrate.find_max_rate(path, local, work, start=start, drain=drain).best)
         best = {name: int(statistics.median(values)) for name, values in found.items()}
-        rate_ratio = best["edge"] / best["direct"] if best["direct"] else 0.0
-        verdict = "ok" if rate_ratio >= GOAL_RATE_RATIO else "MISSED"
+        print(f"highest rate with no failed call (median of {args.rounds} rounds):")
+        for name, values in found.items():
+            print(f"    {name:>10} {best[name]:5d} calls/s {values}")
+        for baseline in ("single", "direct"):
+            if baseline in best and "edge" in best and best[baseline]:
+                ratio = best["edge"] / best[baseline]
+                verdict = "ok" if ratio >= GOAL_RATE_RATIO else "MISSED"
+                goal = f"[goal >= {GOAL_RATE_RATIO}: {verdict}]" if baseline == "single" else "(the floor)"
+                print(f"call rate edge/{baseline}: {ratio:.2f}  {goal}")
+        for baseline in ("single", "direct"):
+            ratio = asterisk["edge"] / asterisk[baseline]
+            goal = f"[goal <= 1: {'ok' if ratio <= 1 else 'MISSED'}]" if baseline == "single" else "(the floor)"
+            print(
+                f"Asterisk CPU per call edge/{baseline}: {asterisk['edge']:.3f} / {asterisk[baseline]:.3f} ms = "
+                f"{ratio:.2f}  {goal}"
+            )
         print(
-            f"highest rate with no failed call (median of {args.rounds}): direct {best['direct']} {found['direct']}, "
-            f"edge {best['edge']} {found['edge']} calls/s: ratio {rate_ratio:.2f}  "
-            f"[goal >= {GOAL_RATE_RATIO}: {verdict}]"
-        )
-        a_direct, a_edge = cost["direct"]["asterisk"], cost["edge"]["asterisk"]
-        print(
-            f"Asterisk CPU per call: direct {a_direct:.3f} ms, edge {a_edge:.3f} ms: ratio edge/direct "
-            f"{a_edge / a_direct:.2f}; the edge's Kamailio {cost['edge']['edge']:.3f} ms per call "
-            f"(direct path: {cost['direct']['edge']:.3f} ms, idle probing)"
+            f"the edge's Kamailio: {cost['edge']['edge']:.3f} ms per call "
+            f"(on a straight path: {cost['direct']['edge']:.3f} ms, idle probing)"
         )
         return 0
     finally:

@@ -40,7 +40,8 @@ from tests.sip.instance import settings_env
 
 NODE, EDGE, CARRIER = "127.0.4.1", "127.0.4.101", "127.0.4.201"
 HANDSET_IP = "127.0.4.51"  # handsets registered at the edge
-DIRECT_CALLER, DIRECT_HANDSET = "127.0.4.202", "127.0.4.52"  # the direct path's static endpoints
+DIRECT_CALLER, DIRECT_HANDSET = "127.0.4.202", "127.0.4.52"  # the straight paths' static endpoints
+SINGLE_CALLER = "127.0.4.203"  # the single-node baseline's carrier (bench/baselines.py)
 PORTS = AsteriskPorts(sip=52060, ami=52038, http=52088, trunk_outbound=52098)
 EDGE_SIP, EDGE_TRUNK = 52160, 52180
 BENCH_LIMITS = {"pike_density": 100_000, "invite_limit": 10_000_000}

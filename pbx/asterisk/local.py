@@ -249,7 +249,7 @@ class LocalAsterisk:
                 f"astkeydir => {inner}/lib\nastcachedir => {inner}/cache\n"
                 "astdatadir => /usr/share/asterisk\n"
                 "astagidir => /usr/share/asterisk/agi-bin\n\n"
-                "[options]\nverbose = 3\ndebug = 0\nhideconnect = yes\n"
+                "[options]\nverbose = 0\ndebug = 0\nhideconnect = yes\n"
                 "documentation_language = en_US\n"
             ),
             "manager_instance.conf": (
@@ -307,7 +307,10 @@ class LocalAsterisk:
         # One log per run, so scanning it for errors sees only this run's.
         if self.log_path.exists():
             os.replace(self.log_path, self.log_path.with_name("messages.1"))
-        out = open(self.instance_dir / "run" / "asterisk.out", "ab")  # noqa: SIM115 (handed to Asterisk as stdout, closed once started)
+        console = self.instance_dir / "run" / "asterisk.out"
+        if console.exists():
+            os.replace(console, console.with_name("asterisk.out.1"))
+        out = open(console, "wb")  # noqa: SIM115 (handed to Asterisk as stdout, closed once started)
         user = ("-U", RUN_AS, "-G", RUN_AS) if self._run_as() is not None else ()
         argv = self.install.argv("-f", *user, "-C", self._conf_inner)
         # unixODBC finds the instance's odbc.ini (voicemail storage) in its etc folder.

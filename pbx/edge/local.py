@@ -29,6 +29,9 @@ from pbx.processes import is_ours, live_pid
 KAMAILIO = "kamailio"
 SHM_MB = 128  # transactions and dialogs at a few hundred calls a second ran 64 MB out (bench/edge_callrate_bench.py)
 PKG_MB = 16
+# Kamailio's default allocator (qm) keeps debugging records on every allocation; TLSF is the
+# one meant for production (shared and private memory: -X follows -x).
+MEMORY_MANAGER = "tlsf"
 PIDFILE = "kamailio.pid"
 LOG = "kamailio.log"
 RPC_SOCKET = "kamailio_rpc.sock"
@@ -108,6 +111,8 @@ class LocalEdge:
             str(SHM_MB),
             "-M",
             str(PKG_MB),
+            "-x",
+            MEMORY_MANAGER,
             *extra,
         ]
 
