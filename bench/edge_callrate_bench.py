@@ -1,24 +1,27 @@
 """Benchmark of issue 9: call rate through the edge vs straight to one Asterisk, same run.
 
 One edge + one node + its agent, as `pbx up` runs them (bench/edgesystem.py), a store of N
-numbers, and two paths on the same Asterisk, interleaved:
+numbers, and four paths on the same Asterisk, interleaved:
 - *edge*: the carrier (127.0.4.201) -> the edge's trunk port -> the node (`pbx-from-edge`,
   `did/<digits>` and the number's features from AstDB, `pbx-ring`) -> the edge -> the handset
   (sipp, registered at the edge from 127.0.4.51, answers at once): the production path;
-- *direct*: a caller (127.0.4.202) straight to the node's SIP port, identified there by a
-  static endpoint, one priority `Dial(PJSIP/bench-direct-handset,18,I)` to a static endpoint
-  whose contact is a sipp UAS on 127.0.4.52: what one Asterisk with its own handsets does at
-  the least (the old design also read the features; this baseline does not).
+- *single*: the baseline of the goal, one Asterisk as before the cluster (bench/baselines.py):
+  a carrier (127.0.4.203) straight to the node, two dialplan lines per number, the old
+  `pbx-number` fast path, the handset a PJSIP endpoint of its own (a sipp UAS on 127.0.4.52);
+- *direct*: the floor: a caller (127.0.4.202) straight to the node, one priority
+  `Dial(PJSIP/bench-direct-handset,18,I)`, no number and no feature read;
+- *edge-bare*: the edge path with the node's dialplan one `Dial` (edge-bare - direct: the
+  edge's SIP at the node; edge - edge-bare: the feature dialplan). CPU only.
 Each call is held 1 s and hung up by the caller. Figures: the highest rate (sipp -r, 5 s of calls
 a step, x1.25 from 100/s, then 3 bisections) with no failed call, median of the rounds; Asterisk's
-CPU per call (/proc/<pid>/stat, user+system) at a steady 150 calls/s, median of 3 interleaved runs;
+CPU per call (/proc/<pid>/stat, user+system) at a steady 150 calls/s, median of interleaved runs;
 and the edge's (all Kamailio processes) on the edge path.
 
 Run from the repo root, as root like the test suite:
-    python bench/edge_callrate_bench.py                  # 10,000 numbers, 3 rounds (~15 min)
-    python bench/edge_callrate_bench.py --numbers 100 --rounds 1   # a quick look
-Goal: rate ratio edge/direct >= 0.8; Asterisk CPU per call unchanged or lower.
-Everything is bounded (calls, rates, a timeout on every wait) and stopped at the end.
+    python3 bench/edge_callrate_bench.py --rounds 1      # 10,000 numbers (~25 min)
+    python3 bench/edge_callrate_bench.py --numbers 100 --rounds 1   # a quicker look
+Goal: rate edge/single >= 0.8; Asterisk CPU per call edge/single <= 1. Everything is bounded
+(calls, rates, a timeout on every wait) and stopped at the end.
 """
 
 from __future__ import annotations
