@@ -9,9 +9,11 @@ rendered files; nothing in the instance dir is edited by hand.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -86,6 +88,20 @@ def asterisk_folders(settings: Settings) -> AsteriskFolders:
     return AsteriskFolders(
         etc=settings.asterisk_etc_dir or local.etc_dir, spool=settings.asterisk_spool_dir or local.spool_dir
     )
+
+
+def _open_files_to_the_hard_limit() -> None:
+    """As many open files as the machine allows, for this process and so for the Asterisk it
+    starts (no preexec_fn: the caller may have threads). A call holds ~5 descriptors (RTP, RTCP,
+    timer, alert pipes): the usual soft limit of 1024 would refuse calls at about 200 at once
+    (bench/). Asterisk's own `maxfiles` also raises the hard limit, which an unprivileged
+    container refuses with a warning on every start."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1_048_576  # Linux's default nr_open
+    # Refused: the limit stays as it was (fewer calls at once, nothing else changes).
+    if soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 class LocalAsterisk:
@@ -240,6 +256,8 @@ class LocalAsterisk:
         # PBX_AMI_PERMIT adds the other hosts that run pbx. Everyone else is denied.
         hosts = ("127.0.0.1", host, *(_safe(a, "ami_permit") for a in s.ami_permit))
         permits = "".join(f"permit = {address}/{FULL_MASK}\n" for address in dict.fromkeys(hosts))
+        # verbose 0: the root console (run/asterisk.out) gets no dialplan step (logger.conf sends
+        # them to the messages log, where the tests read them).
         return {
             "asterisk.conf": (
                 "[directories]\n"
@@ -315,6 +333,7 @@ class LocalAsterisk:
         argv = self.install.argv("-f", *user, "-C", self._conf_inner)
         # unixODBC finds the instance's odbc.ini (voicemail storage) in its etc folder.
         env = {**os.environ, "ODBCSYSINI": str(self.inner_dir / "etc")}
+        _open_files_to_the_hard_limit()
         self._proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=out, env=env, stderr=subprocess.STDOUT, start_new_session=True
         )

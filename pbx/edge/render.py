@@ -122,6 +122,9 @@ class EdgeConfig:
     # R44: a handset's contact that sends nothing back (not even 100 Trying) within this
     # is dead (unplugged, crashed without unregistering): the edge answers 480 at once.
     handset_timeout_ms: int = 2000
+    # In-dialog requests (a BYE, a re-INVITE) get RFC 3261's timer F, not tm's 3 s (which bounds
+    # the node probes): a node slow to answer a BYE under load was a 408 to the caller (bench/).
+    in_dialog_timeout_ms: int = 32000
     lamp_max_expires: int = 3600  # R41: the longest message-summary subscription granted
     max_expires: int = 3600
     dialog_timeout: int = 14400
@@ -229,6 +232,7 @@ def _values(config: EdgeConfig) -> dict[str, Any]:
         "ping_interval": _int(config.ping_interval, "ping_interval", 1, 3600),
         "node_timeout_ms": _int(config.node_timeout_ms, "node_timeout_ms", 200, 60000),
         "handset_timeout_ms": _int(config.handset_timeout_ms, "handset_timeout_ms", 200, 60000),
+        "in_dialog_timeout_ms": _int(config.in_dialog_timeout_ms, "in_dialog_timeout_ms", 1000, 64000),
         "lamp_max_expires": _int(config.lamp_max_expires, "lamp_max_expires", 60, 86400),
         "max_expires": _int(config.max_expires, "max_expires", 60, 86400),
         "dialog_timeout": _int(config.dialog_timeout, "dialog_timeout", 60, 86400),
