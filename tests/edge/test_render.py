@@ -102,11 +102,21 @@ def test_dispatcher_list_orders_nodes_first_first(tmp_path):
         {"database_url": "mysql://u:p@h/db"},
         {"database_url": "sqlite:///relative.db"},
         {"database_url": 'postgresql://u:p"x@h/db'},
+        {"in_dialog_timeout_ms": 100},
     ],
 )
 def test_unsafe_values_are_refused(tmp_path, change):
     with pytest.raises(EdgeConfigError):
         render_edge_config(_config(tmp_path, **change))
+
+
+def test_in_dialog_requests_wait_timer_f_and_initial_ones_their_own_timeouts(tmp_path):
+    # A BYE answered slowly by a busy node must not become a 408 after tm's 3 s (bench/).
+    text = render_edge_config(_config(tmp_path))
+    within = text.split("route[WITHINDLG] {", 1)[1].split("\n}", 1)[0]
+    assert "t_set_fr(0, 32000);" in within
+    assert 'modparam("tm", "fr_timer", 3000)' in text  # still bounds the node probes
+    assert "t_set_fr(0, 5000);" in text  # initial requests to a node: node_timeout_ms
 
 
 def test_store_urls_become_kamailio_urls():
