@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import time
 
+from pbx.asterisk import routing
 from pbx.asterisk.local import LocalAsterisk
 from pbx.asterisk.render import PJSIP_TEMPLATES
 
@@ -127,8 +128,8 @@ contact=sip:{phone_id}@{handset}:{handset_port}
 
 def dids(local: LocalAsterisk) -> dict[str, str]:
     """{E.164 digits: number id} of every number the agent routes (AstDB pbx/did)."""
-    out = local.command("database show pbx/did")
-    return dict(re.findall(r"^/pbx/did/(\d+)\s*:\s*(\d+)\s*$", out, re.MULTILINE))
+    out = local.command(f"database show {routing.FAMILY}/did")
+    return dict(re.findall(rf"^/{routing.FAMILY}/did/(\d+)\s*:\s*(\d+)\s*$", out, re.MULTILINE))
 
 
 def dialplan(routes: dict[str, str], bare_exten: str, bare_dial: str) -> str:
